@@ -1,0 +1,15 @@
+//! git-session: long-running units of work inside a git repository, with progress derived from
+//! commit-message trailers.
+//!
+//! The library knows nothing of the terminal or of clap. Only `repo` touches git; [`session`],
+//! [`trailer`], [`links`] and `progress` do no I/O and take the time as a value.
+
+pub mod config;
+pub mod duration;
+pub mod error;
+pub mod links;
+pub mod name;
+pub mod session;
+pub mod trailer;
+
+pub use error::{Error, Kind, Result};
