@@ -1,15 +1,21 @@
 //! git-session: long-running units of work inside a git repository, with progress derived from
 //! commit-message trailers.
 //!
-//! The library knows nothing of the terminal or of clap. Only `repo` touches git; [`session`],
-//! [`trailer`], [`links`] and `progress` do no I/O and take the time as a value.
+//! The library knows nothing of the terminal or of clap. Only [`repo`] touches git; [`session`],
+//! [`trailer`], [`links`] and [`progress`] do no I/O and take the time as a value.
 
 pub mod config;
+pub mod criteria;
 pub mod duration;
 pub mod error;
+pub mod history;
 pub mod links;
 pub mod name;
+pub mod progress;
+pub mod repo;
+pub mod report;
 pub mod session;
+pub mod store;
 pub mod trailer;
 
 pub use error::{Error, Kind, Result};

@@ -1,0 +1,707 @@
+//! The only module that touches git (through `git2`). It hands out plain values: commit ids,
+//! borrowed views of raw commits, branch names. Commits are read as raw objects and parsed here,
+//! so each one is inflated once per walk.
+
+use std::collections::{BinaryHeap, HashSet};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use crate::error::{Error, Result};
+use crate::trailer::TrailerConfig;
+
+/// A commit id (SHA-1).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CommitId(pub [u8; 20]);
+
+impl CommitId {
+    pub fn from_hex(hex: &str) -> Option<CommitId> {
+        if hex.len() != 40 {
+            return None;
+        }
+        let mut out = [0u8; 20];
+        for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
+            let s = std::str::from_utf8(chunk).ok()?;
+            out[i] = u8::from_str_radix(s, 16).ok()?;
+        }
+        Some(CommitId(out))
+    }
+
+    pub fn hex(&self) -> String {
+        self.to_string()
+    }
+
+    /// The abbreviated id shown to people (7 hex digits, as git's default).
+    pub fn short(&self) -> String {
+        self.to_string()[..7].to_string()
+    }
+
+    fn oid(&self) -> git2::Oid {
+        git2::Oid::from_bytes(&self.0).expect("20 bytes make an oid")
+    }
+
+    fn from_oid(oid: git2::Oid) -> CommitId {
+        let mut out = [0u8; 20];
+        out.copy_from_slice(&oid.as_bytes()[..20]);
+        CommitId(out)
+    }
+}
+
+impl fmt::Display for CommitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for CommitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.short())
+    }
+}
+
+/// Commit ids are already uniformly distributed: hash them by their first 8 bytes.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+}
+
+pub type IdSet = HashSet<CommitId, BuildHasherDefault<IdHasher>>;
+
+/// A person line of a commit (`author` or `committer`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Person<'a> {
+    pub name: &'a [u8],
+    pub email: &'a [u8],
+    /// Seconds since the epoch.
+    pub time: i64,
+    /// Offset from UTC in minutes.
+    pub offset: i32,
+}
+
+/// A commit as stored: its id, parents, people and message bytes (already converted to UTF-8
+/// when the commit declares a Latin-1 encoding, as `git log` shows it).
+#[derive(Debug, Clone)]
+pub struct Commit<'a> {
+    pub id: CommitId,
+    pub parents: Vec<CommitId>,
+    pub author: Person<'a>,
+    pub committer: Person<'a>,
+    pub message: std::borrow::Cow<'a, [u8]>,
+}
+
+impl Commit<'_> {
+    /// The first line of the message, as `git log --oneline` shows it.
+    pub fn summary(&self) -> String {
+        let msg = crate::trailer::skip_blank_lines(&self.message);
+        let line = msg.split(|&c| c == b'\n').next().unwrap_or_default();
+        String::from_utf8_lossy(line).trim_end().to_string()
+    }
+}
+
+/// Parses a raw commit object. Malformed headers give empty values, never a failure: history is
+/// what it is.
+pub fn parse_commit(id: CommitId, data: &[u8]) -> Commit<'_> {
+    let mut parents = Vec::new();
+    let mut author = Person::default();
+    let mut committer = Person::default();
+    let mut encoding: Option<&[u8]> = None;
+    let mut rest = data;
+    let message: &[u8] = loop {
+        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+            break &[];
+        };
+        let line = &rest[..nl];
+        rest = &rest[nl + 1..];
+        if line.is_empty() {
+            break rest;
+        }
+        if let Some(hex) = line.strip_prefix(b"parent ") {
+            if let Some(p) = std::str::from_utf8(hex).ok().and_then(CommitId::from_hex) {
+                parents.push(p);
+            }
+        } else if let Some(p) = line.strip_prefix(b"author ") {
+            author = parse_person(p);
+        } else if let Some(p) = line.strip_prefix(b"committer ") {
+            committer = parse_person(p);
+        } else if let Some(e) = line.strip_prefix(b"encoding ") {
+            encoding = Some(e);
+        }
+    };
+    let message = match encoding {
+        Some(e) if is_latin1(e) => std::borrow::Cow::Owned(latin1_to_utf8(message)),
+        _ => std::borrow::Cow::Borrowed(message),
+    };
+    Commit {
+        id,
+        parents,
+        author,
+        committer,
+        message,
+    }
+}
+
+fn is_latin1(encoding: &[u8]) -> bool {
+    let e = String::from_utf8_lossy(encoding).to_ascii_lowercase();
+    matches!(
+        e.as_str(),
+        "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1"
+    )
+}
+
+fn latin1_to_utf8(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .map(|&b| b as char)
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn parse_person(line: &[u8]) -> Person<'_> {
+    let Some(lt) = line.iter().position(|&c| c == b'<') else {
+        return Person::default();
+    };
+    let Some(gt) = line.iter().rposition(|&c| c == b'>').filter(|&g| g > lt) else {
+        return Person::default();
+    };
+    let name = crate::trailer::is_space;
+    let mut n = &line[..lt];
+    while n.last().is_some_and(|&c| name(c)) {
+        n = &n[..n.len() - 1];
+    }
+    let mut fields = line[gt + 1..]
+        .split(|&c| c == b' ')
+        .filter(|f| !f.is_empty());
+    let time = fields
+        .next()
+        .and_then(|t| std::str::from_utf8(t).ok()?.parse().ok())
+        .unwrap_or(0);
+    let offset = fields
+        .next()
+        .and_then(|tz| {
+            let tz = std::str::from_utf8(tz).ok()?;
+            let (sign, digits) = match tz.as_bytes().first()? {
+                b'-' => (-1, &tz[1..]),
+                b'+' => (1, &tz[1..]),
+                _ => (1, tz),
+            };
+            let v: i32 = digits.parse().ok()?;
+            Some(sign * ((v / 100) * 60 + v % 100))
+        })
+        .unwrap_or(0);
+    Person {
+        name: n,
+        email: &line[lt + 1..gt],
+        time,
+        offset,
+    }
+}
+
+/// What HEAD is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    Branch(String),
+    Detached(CommitId),
+    /// A branch with no commits yet.
+    Unborn(String),
+}
+
+/// Whether a walk went as far as asked, or met the edge of a shallow clone first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalkStats {
+    pub visited: usize,
+    /// Shallow-boundary commits the walk would have gone past: history it needed is missing.
+    pub truncated_at: Vec<CommitId>,
+}
+
+pub struct Repo {
+    git: git2::Repository,
+    trailers: TrailerConfig,
+    shallow: IdSet,
+}
+
+static TUNE: Once = Once::new();
+
+/// Reads are of immutable objects: skip libgit2's per-read hash check and object cache, and keep
+/// its pack windows small so memory does not grow with history.
+fn tune_libgit2() {
+    TUNE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
+        #[allow(unsafe_code)]
+        // SAFETY: called once, before any repository is opened, as libgit2 requires.
+        unsafe {
+            let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
+            let _ = git2::opts::set_mwindow_size(16 << 20);
+        }
+    });
+}
+
+fn git_error(context: &str, e: &git2::Error) -> Error {
+    let msg = e.message().trim_end_matches('.').to_string();
+    Error::unanswerable(format!("{context}: {msg}"))
+}
+
+impl Repo {
+    /// Opens the repository around the current directory, honouring `GIT_DIR`,
+    /// `GIT_WORK_TREE` and `GIT_CEILING_DIRECTORIES` as git does.
+    pub fn discover() -> Result<Repo> {
+        tune_libgit2();
+        let git = git2::Repository::open_from_env().map_err(|e| open_error(&e))?;
+        Self::from_git(git)
+    }
+
+    /// Opens the repository at exactly `path`.
+    pub fn open(path: &Path) -> Result<Repo> {
+        tune_libgit2();
+        let git = git2::Repository::open(path).map_err(|e| open_error(&e))?;
+        Self::from_git(git)
+    }
+
+    fn from_git(git: git2::Repository) -> Result<Repo> {
+        let trailers = read_trailer_config(&git);
+        let shallow = read_shallow(git.commondir());
+        Ok(Repo {
+            git,
+            trailers,
+            shallow,
+        })
+    }
+
+    pub fn trailer_config(&self) -> &TrailerConfig {
+        &self.trailers
+    }
+
+    /// The work tree's top directory; `None` in a bare repository.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.git.workdir()
+    }
+
+    /// This work tree's git directory (`.git`, or `.git/worktrees/<name>`).
+    pub fn git_dir(&self) -> &Path {
+        self.git.path()
+    }
+
+    /// The git directory shared by all work trees: where the tool keeps its state.
+    pub fn common_dir(&self) -> &Path {
+        self.git.commondir()
+    }
+
+    pub fn is_shallow(&self) -> bool {
+        !self.shallow.is_empty() || self.git.is_shallow()
+    }
+
+    pub fn is_bare(&self) -> bool {
+        self.git.is_bare()
+    }
+
+    pub fn head(&self) -> Result<Head> {
+        match self.git.head() {
+            Ok(r) => {
+                if r.is_branch() {
+                    let name = r.shorthand().unwrap_or_default().to_string();
+                    Ok(Head::Branch(name))
+                } else {
+                    let id = r
+                        .peel_to_commit()
+                        .map_err(|e| git_error("cannot read HEAD", &e))?
+                        .id();
+                    Ok(Head::Detached(CommitId::from_oid(id)))
+                }
+            }
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+                let target = self
+                    .git
+                    .find_reference("HEAD")
+                    .ok()
+                    .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+                    .unwrap_or_default();
+                let name = target.strip_prefix("refs/heads/").unwrap_or(&target);
+                Ok(Head::Unborn(name.to_string()))
+            }
+            Err(e) => Err(git_error("cannot read HEAD", &e)),
+        }
+    }
+
+    /// The commit HEAD points at, if there is one.
+    pub fn head_commit(&self) -> Option<CommitId> {
+        let c = self.git.head().ok()?.peel_to_commit().ok()?;
+        Some(CommitId::from_oid(c.id()))
+    }
+
+    /// The commit a full ref name points at, peeled through tags.
+    pub fn ref_commit(&self, refname: &str) -> Option<CommitId> {
+        let r = self.git.find_reference(refname).ok()?;
+        let c = r.peel_to_commit().ok()?;
+        Some(CommitId::from_oid(c.id()))
+    }
+
+    /// A branch by short name: the local branch, else a remote-tracking one (`origin` first),
+    /// as a CI checkout often has only those.
+    pub fn branch_commit(&self, branch: &str) -> Option<CommitId> {
+        if let Some(c) = self.ref_commit(&format!("refs/heads/{branch}")) {
+            return Some(c);
+        }
+        if let Some(c) = self.ref_commit(&format!("refs/remotes/origin/{branch}")) {
+            return Some(c);
+        }
+        let remotes = self.git.remotes().ok()?;
+        remotes
+            .iter()
+            .filter_map(|r| r.ok().flatten())
+            .find_map(|r| self.ref_commit(&format!("refs/remotes/{r}/{branch}")))
+    }
+
+    pub fn local_branch_exists(&self, branch: &str) -> bool {
+        self.git
+            .find_reference(&format!("refs/heads/{branch}"))
+            .is_ok()
+    }
+
+    /// Resolves a revision (`HEAD`, `main~2`, an id) to a commit.
+    pub fn resolve(&self, rev: &str) -> Result<CommitId> {
+        let obj = self
+            .git
+            .revparse_single(rev)
+            .map_err(|_| Error::input(format!("unknown revision '{rev}'")))?;
+        let c = obj
+            .peel_to_commit()
+            .map_err(|_| Error::input(format!("'{rev}' does not name a commit")))?;
+        Ok(CommitId::from_oid(c.id()))
+    }
+
+    /// Every tip a commit can be reached from: HEAD, local branches and remote-tracking
+    /// branches, without duplicates.
+    pub fn tips(&self) -> Result<Vec<CommitId>> {
+        let mut tips = Vec::new();
+        let mut seen = IdSet::default();
+        let mut add = |c: CommitId| {
+            if seen.insert(c) {
+                tips.push(c);
+            }
+        };
+        if let Some(c) = self.head_commit() {
+            add(c);
+        }
+        let refs = self
+            .git
+            .references()
+            .map_err(|e| git_error("cannot list branches", &e))?;
+        for r in refs.flatten() {
+            let Ok(name) = r.name() else { continue };
+            if !(name.starts_with("refs/heads/") || name.starts_with("refs/remotes/")) {
+                continue;
+            }
+            if let Ok(c) = r.peel_to_commit() {
+                add(CommitId::from_oid(c.id()));
+            }
+        }
+        Ok(tips)
+    }
+
+    /// Reads one commit and hands it to `f`.
+    pub fn with_commit<T>(&self, id: CommitId, f: impl FnOnce(&Commit) -> T) -> Result<T> {
+        let odb = self
+            .git
+            .odb()
+            .map_err(|e| git_error("cannot open the object database", &e))?;
+        let obj = read_commit_object(&odb, id)?;
+        Ok(f(&parse_commit(id, obj.data())))
+    }
+
+    /// Visits every commit reachable from `tips`, newest committer date first, down to commits
+    /// committed before `since` (all of them when `None`). Each commit is read once.
+    pub fn walk(
+        &self,
+        tips: &[CommitId],
+        since: Option<i64>,
+        visit: &mut dyn FnMut(&Commit) -> Result<()>,
+    ) -> Result<WalkStats> {
+        let odb = self
+            .git
+            .odb()
+            .map_err(|e| git_error("cannot open the object database", &e))?;
+        let since = since.unwrap_or(i64::MIN);
+        let mut stats = WalkStats::default();
+        let mut seen = IdSet::default();
+        let mut queue: BinaryHeap<Queued> = BinaryHeap::new();
+        for &tip in tips {
+            if seen.insert(tip) {
+                queue.push(Queued::read(&odb, tip)?);
+            }
+        }
+        while let Some(q) = queue.pop() {
+            if q.time < since {
+                break;
+            }
+            let commit = parse_commit(q.id, q.obj.data());
+            visit(&commit)?;
+            stats.visited += 1;
+            if self.shallow.contains(&q.id) {
+                stats.truncated_at.push(q.id);
+                continue;
+            }
+            for &p in &commit.parents {
+                if seen.insert(p) {
+                    queue.push(Queued::read(&odb, p)?);
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Commits reachable from `include` but from none of `exclude` (`include ^exclude…`).
+    pub fn range(&self, include: CommitId, exclude: &[CommitId]) -> Result<(Vec<CommitId>, bool)> {
+        let mut walk = self
+            .git
+            .revwalk()
+            .map_err(|e| git_error("cannot walk history", &e))?;
+        walk.push(include.oid())
+            .map_err(|e| git_error("cannot walk history", &e))?;
+        for e in exclude {
+            walk.hide(e.oid())
+                .map_err(|e| git_error("cannot walk history", &e))?;
+        }
+        let mut out = Vec::new();
+        let mut truncated = false;
+        for oid in walk {
+            let id = CommitId::from_oid(oid.map_err(|e| git_error("cannot walk history", &e))?);
+            truncated |= self.shallow.contains(&id);
+            out.push(id);
+        }
+        Ok((out, truncated))
+    }
+
+    /// The content of `path` in commit `at`'s tree, if it is a blob no larger than `max` bytes
+    /// (a partial clone may lack it: that is `None` too, nothing is fetched).
+    pub fn file_at(&self, at: CommitId, path: &str, max: usize) -> Option<Vec<u8>> {
+        let commit = self.git.find_commit(at.oid()).ok()?;
+        let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
+        if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
+            return None;
+        }
+        let odb = self.git.odb().ok()?;
+        let (size, _) = odb.read_header(entry.id()).ok()?;
+        if size > max {
+            return None;
+        }
+        Some(odb.read(entry.id()).ok()?.data().to_vec())
+    }
+
+    /// Creates `refs/heads/<branch>` at `at` (fails if it exists).
+    pub fn create_branch(&self, branch: &str, at: CommitId) -> Result<()> {
+        let commit = self
+            .git
+            .find_commit(at.oid())
+            .map_err(|e| git_error("cannot read the commit to branch from", &e))?;
+        self.git.branch(branch, &commit, false).map_err(|e| {
+            Error::input(format!("cannot create branch '{branch}': {}", e.message()))
+        })?;
+        Ok(())
+    }
+
+    /// Points HEAD at `refs/heads/<branch>`. The branch is created at HEAD's commit (or is
+    /// unborn), so the index and work tree stay as they are, as with `git switch -c`.
+    pub fn set_head_branch(&self, branch: &str) -> Result<()> {
+        self.git
+            .set_head(&format!("refs/heads/{branch}"))
+            .map_err(|e| git_error(&format!("cannot switch to '{branch}'"), &e))
+    }
+
+    /// Stages a file of the work tree (`git add <path>`), `path` relative to the top.
+    pub fn stage(&self, path: &Path) -> Result<()> {
+        let mut index = self
+            .git
+            .index()
+            .map_err(|e| git_error("cannot open the index", &e))?;
+        index
+            .add_path(path)
+            .map_err(|e| git_error(&format!("cannot stage {}", path.display()), &e))?;
+        index
+            .write()
+            .map_err(|e| git_error("cannot write the index", &e))
+    }
+
+    /// A config value as git resolves it (local over global over system).
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.git.config().ok()?.get_string(key).ok()
+    }
+
+    /// A boolean config value (`true`, `yes`, `on`, `1`, …).
+    pub fn config_bool(&self, key: &str) -> Option<bool> {
+        self.git.config().ok()?.get_bool(key).ok()
+    }
+}
+
+/// A commit waiting in the walk's queue, already read, ordered by committer time.
+struct Queued<'odb> {
+    time: i64,
+    id: CommitId,
+    obj: git2::OdbObject<'odb>,
+}
+
+impl<'odb> Queued<'odb> {
+    fn read(odb: &'odb git2::Odb, id: CommitId) -> Result<Queued<'odb>> {
+        let obj = read_commit_object(odb, id)?;
+        let time = committer_time(obj.data());
+        Ok(Queued { time, id, obj })
+    }
+}
+
+impl PartialEq for Queued<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.id) == (other.time, other.id)
+    }
+}
+impl Eq for Queued<'_> {}
+impl PartialOrd for Queued<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.id).cmp(&(other.time, other.id))
+    }
+}
+
+fn read_commit_object<'odb>(odb: &'odb git2::Odb, id: CommitId) -> Result<git2::OdbObject<'odb>> {
+    let obj = odb.read(id.oid()).map_err(|e| {
+        Error::unanswerable(format!(
+            "commit {} is missing from the repository ({}); fetch the full history (git fetch --unshallow) or repair the repository",
+            id.short(),
+            e.message().trim_end_matches('.')
+        ))
+    })?;
+    if obj.kind() != git2::ObjectType::Commit {
+        return Err(Error::unanswerable(format!(
+            "object {} is not a commit",
+            id.short()
+        )));
+    }
+    Ok(obj)
+}
+
+/// The committer time from a raw commit's headers, without parsing the rest.
+fn committer_time(data: &[u8]) -> i64 {
+    let mut rest = data;
+    while let Some(nl) = rest.iter().position(|&c| c == b'\n') {
+        let line = &rest[..nl];
+        if line.is_empty() {
+            break;
+        }
+        if let Some(p) = line.strip_prefix(b"committer ") {
+            return parse_person(p).time;
+        }
+        rest = &rest[nl + 1..];
+    }
+    0
+}
+
+fn open_error(e: &git2::Error) -> Error {
+    match e.code() {
+        git2::ErrorCode::NotFound => Error::input(
+            "not a git repository (or any parent directory); run git session inside a repository",
+        ),
+        git2::ErrorCode::Owner => {
+            let path = std::env::current_dir().unwrap_or_default();
+            Error::input(format!(
+                "git refuses this repository because another user owns it; if you trust it, run: git config --global --add safe.directory {}",
+                path.display()
+            ))
+        }
+        _ => Error::input(format!(
+            "cannot open the repository: {}",
+            e.message().trim_end_matches('.')
+        )),
+    }
+}
+
+fn read_trailer_config(git: &git2::Repository) -> TrailerConfig {
+    let Ok(config) = git.config() else {
+        return TrailerConfig::default();
+    };
+    let mut entries: Vec<(String, String)> = Vec::new();
+    if let Ok(mut iter) = config.entries(Some(r"^(core\.comment(char|string)|trailer\..*)$")) {
+        while let Some(Ok(entry)) = iter.next() {
+            if let (Ok(name), Ok(value)) = (entry.name(), entry.value()) {
+                entries.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+    TrailerConfig::from_entries(entries.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// The commits whose parents a shallow clone does not have (`$GIT_DIR/shallow`).
+fn read_shallow(common_dir: &Path) -> IdSet {
+    let path: PathBuf = common_dir.join("shallow");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| CommitId::from_hex(l.trim()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_raw_commit() {
+        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\
+parent 0123456789abcdef0123456789abcdef01234567\n\
+author Ada Lovelace <ada@example.org> 1700000000 +0130\n\
+committer C <c@x> 1700000100 -0200\n\
+gpgsig -----BEGIN PGP SIGNATURE-----\n \n -----END PGP SIGNATURE-----\n\
+\n\
+Subject line\n\nBody\n";
+        let c = parse_commit(CommitId([1; 20]), raw);
+        assert_eq!(c.parents.len(), 1);
+        assert_eq!(c.author.name, b"Ada Lovelace");
+        assert_eq!(c.author.email, b"ada@example.org");
+        assert_eq!(c.author.time, 1_700_000_000);
+        assert_eq!(c.author.offset, 90);
+        assert_eq!(c.committer.time, 1_700_000_100);
+        assert_eq!(c.committer.offset, -120);
+        assert_eq!(&*c.message, b"Subject line\n\nBody\n");
+        assert_eq!(c.summary(), "Subject line");
+        assert_eq!(committer_time(raw), 1_700_000_100);
+    }
+
+    #[test]
+    fn latin1_commits_are_read_as_utf8() {
+        let raw =
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nencoding ISO-8859-1\n\ncaf\xe9\n";
+        let c = parse_commit(CommitId([1; 20]), raw);
+        assert_eq!(&*c.message, "café\n".as_bytes());
+    }
+
+    #[test]
+    fn malformed_headers_do_not_fail() {
+        let c = parse_commit(CommitId([0; 20]), b"author nobody\ncommitter <> x\n");
+        assert_eq!(c.author, Person::default());
+        assert!(c.message.is_empty());
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(CommitId::from_hex(hex).unwrap().hex(), hex);
+        assert!(CommitId::from_hex("xyz").is_none());
+    }
+}
