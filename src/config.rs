@@ -88,7 +88,7 @@ first_commit = "30m"
 
 [history]
 # A session's commits are looked for from `created` minus this much (clock skew, rebases).
-clock_skew = "1d"
+clock_skew = "24h"
 
 [hooks]
 # The commit-msg hook refuses unknown sessions, milestones and tasks, and bad values.

@@ -1,0 +1,112 @@
+//! `git session list`: every session with its status and progress.
+
+use git_session::error::Result;
+use git_session::history::{self, Tallies};
+use git_session::repo::Head;
+use git_session::report::ListEntry;
+use git_session::session::Status;
+
+use super::render::{bar, clip, pad, percent};
+use super::{Ctx, Global, emit, note, to_json};
+
+/// List every session with its status and progress
+///
+/// One line per session: a '*' marks the session of the checked-out branch. Files in
+/// .sessions/ that do not load are reported on stderr ('git session validate' explains them).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only sessions with this status (repeatable): planned, active, paused, done, abandoned
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub status: Vec<Status>,
+
+    /// Print JSON: an array of {name, status, progress, branch, …}
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_status(text: &str) -> std::result::Result<Status, String> {
+    Status::parse(text)
+        .ok_or_else(|| "expected one of planned, active, paused, done, abandoned".to_string())
+}
+
+pub fn run(global: &Global, args: Args) -> Result<i32> {
+    let ctx = Ctx::open(global)?;
+    let (mut sessions, problems) = ctx.store.load_all()?;
+    for p in &problems {
+        note(&format!("warning: skipped {}", p.to_error()));
+    }
+    if !args.status.is_empty() {
+        sessions.retain(|s| args.status.contains(&s.status));
+    }
+    let mut tallies = Tallies::new(&sessions);
+    let coverage = history::walk(&ctx.repo, &sessions, &ctx.config, true, &mut tallies)?;
+    coverage.require_complete()?;
+    let estimate = ctx.estimate();
+    let entries: Vec<ListEntry> = tallies
+        .tallies
+        .into_iter()
+        .zip(&sessions)
+        .map(|(t, s)| ListEntry::new(s, &t.finish(s, estimate, ctx.now)))
+        .collect();
+    if args.json {
+        emit(&to_json(&entries));
+        return Ok(0);
+    }
+    if entries.is_empty() {
+        if problems.is_empty() && args.status.is_empty() {
+            note("No sessions yet; start one with: git session start <name>");
+        }
+        return Ok(0);
+    }
+    let current = match ctx.repo.head() {
+        Ok(Head::Branch(b) | Head::Unborn(b)) => Some(b),
+        _ => None,
+    };
+    let st = &ctx.style;
+    let name_w = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    let branch_w = entries
+        .iter()
+        .map(|e| e.branch.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for e in &entries {
+        let star = if current.as_deref() == Some(e.branch.as_str()) {
+            st.green("*")
+        } else {
+            " ".to_string()
+        };
+        let status = pad(&e.status, 9);
+        let status = match e.status.as_str() {
+            "active" => st.green(&status),
+            "paused" | "planned" => st.yellow(&status),
+            "done" => st.cyan(&status),
+            _ => st.dim(&status),
+        };
+        let blockers = if e.open_blockers > 0 {
+            st.red(&format!(" ●{}", e.open_blockers))
+        } else {
+            String::new()
+        };
+        let title = if e.title != e.name {
+            clip(&e.title, 48)
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "{star} {} {status} {} {:>4} {:>5}  {}  {title}{blockers}",
+            st.bold(&pad(&e.name, name_w)),
+            bar(e.progress.fraction, 10),
+            percent(e.progress.fraction),
+            format!(
+                "{}/{}",
+                e.progress.milestones_done, e.progress.milestones_total
+            ),
+            pad(&e.branch, branch_w),
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    emit(&out);
+    Ok(0)
+}

@@ -1,0 +1,365 @@
+//! The command line: argument definitions, the context every command gets, output and colour.
+//! One file per command, each with its `Args` and its `run`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use git_session::config::Config;
+use git_session::error::{Error, Result};
+use git_session::name::Name;
+use git_session::repo::{Head, Repo};
+use git_session::session::Session;
+use git_session::store::Store;
+
+mod debug;
+mod demo;
+mod init;
+mod list;
+mod log;
+mod render;
+mod start;
+mod status;
+mod validate;
+
+const ABOUT: &str = "Long-running units of work inside a git repository";
+
+const LONG_ABOUT: &str = "\
+Long-running units of work inside a git repository.
+
+A session has objectives, milestones (with optional task checklists) and success criteria, \
+defined in .sessions/<name>.toml. Commits link to a session and its milestones through \
+commit-message trailers (Session:, Milestone:, Milestone-Done:, Task-Done:, Effort:, Blocker:, \
+Blocker-Resolved:), and all progress is derived from history.
+
+Start here:
+  git session demo                      see it work in a throwaway repository
+  git session init                      set up .sessions/ in this repository
+  git session start search --milestone parser --milestone ranking
+  git commit -m 'Add lexer' --trailer Milestone=parser
+  git session status                    progress of the current branch's session";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-session",
+    bin_name = "git session",
+    version = version(),
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Run as if started in <PATH> (as git -C)
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub chdir: Option<PathBuf>,
+
+    /// Derive everything from history afresh; read and write no cache
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// When to colour the output
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn version() -> &'static str {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (",
+        env!("GIT_SESSION_COMMIT"),
+        ")"
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Start(start::Args),
+    List(list::Args),
+    Status(status::Args),
+    Log(log::Args),
+    Validate(validate::Args),
+    Demo(demo::Args),
+    #[command(hide = true)]
+    DebugTrailers(debug::Args),
+}
+
+/// Parses the arguments and runs the command; the error carries the exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    if let Some(dir) = &cli.chdir {
+        std::env::set_current_dir(dir).map_err(|e| Error::io("change to", dir, &e))?;
+    }
+    // Every answer is derived from history afresh: nothing is cached yet to bypass.
+    let _ = cli.no_cache;
+    let global = Global { color: cli.color };
+    match cli.command {
+        Command::Init(a) => init::run(&global, a),
+        Command::Start(a) => start::run(&global, a),
+        Command::List(a) => list::run(&global, a),
+        Command::Status(a) => status::run(&global, a),
+        Command::Log(a) => log::run(&global, a),
+        Command::Validate(a) => validate::run(&global, a),
+        Command::Demo(a) => demo::run(&global, a),
+        Command::DebugTrailers(a) => debug::run(&global, a),
+    }
+}
+
+/// The global flags.
+pub struct Global {
+    pub color: ColorWhen,
+}
+
+/// What a command that works on sessions needs: the repository, its session files, the policy,
+/// the time, and how to print.
+pub struct Ctx {
+    pub repo: Repo,
+    pub store: Store,
+    pub config: Config,
+    pub now: DateTime<FixedOffset>,
+    pub style: Style,
+}
+
+impl Ctx {
+    /// Opens the repository around the current directory; needs a work tree.
+    pub fn open(global: &Global) -> Result<Ctx> {
+        let repo = Repo::discover()?;
+        let Some(top) = repo.workdir().map(|p| p.to_path_buf()) else {
+            return Err(Error::input(
+                "this is a bare repository; git session needs a work tree with .sessions/ (run it in a clone)",
+            ));
+        };
+        let store = Store::new(&top, &state_dir(&repo));
+        let config = store.config()?;
+        let style = Style::detect(global.color, &repo);
+        Ok(Ctx {
+            repo,
+            store,
+            config,
+            now: now()?,
+            style,
+        })
+    }
+
+    /// The session named on the command line, or the one whose branch is checked out. A
+    /// session whose file is not in this work tree is read from its branch, where `start` put it.
+    pub fn session(&self, name: Option<&str>) -> Result<Session> {
+        let Some(n) = name else {
+            return self.current_session();
+        };
+        let name = Name::session(n)?;
+        if self.store.exists(&name) {
+            return self.store.load(&name);
+        }
+        let branch = format!("{}{name}", self.config.branch_prefix);
+        let path = Store::display_path(name.as_str());
+        let from_branch = self.repo.branch_commit(&branch).and_then(|tip| {
+            self.repo
+                .file_at(tip, &path, git_session::store::MAX_FILE_BYTES as usize)
+        });
+        match from_branch {
+            Some(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Error::input(format!("{path} on branch '{branch}' is not valid UTF-8"))
+                })?;
+                git_session::session::parse(&text, Some(name.as_str())).map_err(|f| {
+                    git_session::session::findings_error(&format!("{branch}:{path}"), &f)
+                })
+            }
+            None => self.store.load(&name),
+        }
+    }
+
+    fn current_session(&self) -> Result<Session> {
+        let branch = match self.repo.head()? {
+            Head::Branch(b) | Head::Unborn(b) => b,
+            Head::Detached(_) => {
+                return Err(Error::input(
+                    "HEAD is detached, so no session is current; name the session (git session list shows them)",
+                ));
+            }
+        };
+        let (sessions, _) = self.store.load_all()?;
+        let mut matching = sessions.into_iter().filter(|s| s.branch == branch);
+        match (matching.next(), matching.next()) {
+            (Some(s), None) => Ok(s),
+            (Some(a), Some(b)) => Err(Error::input(format!(
+                "sessions '{}' and '{}' both use branch '{branch}'; name the one you mean",
+                a.name, b.name
+            ))),
+            (None, _) => Err(Error::input(format!(
+                "no session uses the current branch '{branch}'; name a session (git session list shows them) or start one (git session start <name>)"
+            ))),
+        }
+    }
+
+    pub fn estimate(&self) -> git_session::progress::Estimate {
+        git_session::progress::Estimate {
+            max_gap_secs: self.config.estimate_max_gap_secs,
+            first_commit_secs: self.config.estimate_first_commit_secs,
+        }
+    }
+}
+
+/// The tool's own directory in the git directory shared by all work trees.
+pub fn state_dir(repo: &Repo) -> PathBuf {
+    repo.common_dir().join("git-session")
+}
+
+/// The current time; `GIT_SESSION_NOW` (RFC 3339) pins it, for tests and reproducible reports.
+pub fn now() -> Result<DateTime<FixedOffset>> {
+    match std::env::var("GIT_SESSION_NOW") {
+        Ok(text) if !text.is_empty() => DateTime::parse_from_rfc3339(&text).map_err(|_| {
+            Error::input(format!(
+                "GIT_SESSION_NOW={text} is not an RFC 3339 time like 2026-11-24T09:30:00Z"
+            ))
+        }),
+        _ => Ok(chrono::Local::now().fixed_offset()),
+    }
+}
+
+/// Colours, on only when they can be seen and are wanted.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// `--color`, then `NO_COLOR`, `CLICOLOR_FORCE`, git's `color.ui`, then whether stdout is a
+    /// terminal.
+    pub fn detect(when: ColorWhen, repo: &Repo) -> Style {
+        let git_ui = repo.config_string("color.ui");
+        Style {
+            color: decide_color(when, git_ui.as_deref()),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    pub fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+    pub fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    pub fn yellow(&self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    pub fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    pub fn cyan(&self, t: &str) -> String {
+        self.paint("36", t)
+    }
+}
+
+pub fn decide_color(when: ColorWhen, git_ui: Option<&str>) -> bool {
+    match when {
+        ColorWhen::Always => return true,
+        ColorWhen::Never => return false,
+        ColorWhen::Auto => {}
+    }
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if std::env::var("CLICOLOR_FORCE").is_ok_and(|v| !v.is_empty() && v != "0") {
+        return true;
+    }
+    match git_ui.map(str::to_ascii_lowercase).as_deref() {
+        Some("never" | "false" | "no" | "off" | "0") => return false,
+        Some("always") => return true,
+        _ => {}
+    }
+    std::io::stdout().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// Writes to stdout; a reader that went away (`| head`) ends the program quietly.
+pub fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let result = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    if let Err(e) = result {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!(
+            "error: cannot write the output: {}",
+            git_session::error::io_reason(&e)
+        );
+        std::process::exit(2);
+    }
+}
+
+/// A diagnostic line on stderr.
+pub fn note(text: &str) {
+    eprintln!("{text}");
+}
+
+/// Output format of reporting commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+}
+
+/// `--json` and `--format`, shared by reporting commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FormatArgs {
+    /// Print JSON (the keys are stable; see docs/json.md)
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+impl FormatArgs {
+    pub fn get(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format.unwrap_or_default()
+        }
+    }
+}
+
+/// JSON text, pretty and ending in a newline.
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("report values serialize");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,358 @@
+//! `git session status [<name>]`: one session's progress.
+
+use git_session::criteria::{self, Outcome};
+use git_session::duration::format_minutes;
+use git_session::error::Result;
+use git_session::history;
+use git_session::progress::{self, BlockerState, Progress};
+use git_session::report::StatusReport;
+use git_session::session::Session;
+
+use super::render::{bar, clip, count, date, days_ago, effort, pad, percent, state_mark};
+use super::{Ctx, Format, FormatArgs, Global, Style, emit, note, to_json};
+
+/// Show a session's progress: milestones, tasks, effort, blockers, criteria
+///
+/// Without a name, shows the session whose branch is checked out. Everything shown is derived
+/// from the commits that belong to the session (see docs/trailers.md). Criteria that need a
+/// command are left to 'git session check'.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The session (default: the one whose branch is checked out)
+    pub name: Option<String>,
+
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// Everything known about one session.
+pub struct Gathered {
+    pub session: Session,
+    pub progress: Progress,
+    pub criteria: Vec<Outcome>,
+    pub notes: Vec<String>,
+}
+
+/// Reads the session's history (exit 3 if a shallow clone hides it) and derives its progress.
+pub fn gather(ctx: &Ctx, session: Session) -> Result<Gathered> {
+    let (commits, coverage) = history::session_commits(&ctx.repo, &session, &ctx.config)?;
+    coverage.require_complete()?;
+    let progress = progress::derive(&session, &commits, ctx.estimate(), ctx.now);
+    let required = session
+        .criteria
+        .as_ref()
+        .map(|c| c.require_trailers.clone())
+        .unwrap_or_default();
+    let missing = history::missing_trailers(&ctx.repo, &commits, &required)?;
+    let criteria = criteria::evaluate_history(&session, &progress, &missing);
+    Ok(Gathered {
+        session,
+        progress,
+        criteria,
+        notes: coverage.notes,
+    })
+}
+
+pub fn run(global: &Global, args: Args) -> Result<i32> {
+    let ctx = Ctx::open(global)?;
+    let session = ctx.session(args.name.as_deref())?;
+    let g = gather(&ctx, session)?;
+    match args.format.get() {
+        Format::Json => emit(&to_json(&StatusReport::new(
+            &g.session,
+            &g.progress,
+            g.criteria.clone(),
+            &g.notes,
+        ))),
+        Format::Markdown => emit(&markdown(&g)),
+        Format::Text => {
+            for n in &g.notes {
+                note(&format!("note: {n}"));
+            }
+            emit(&text(&g, &ctx))
+        }
+    }
+    Ok(0)
+}
+
+fn text(g: &Gathered, ctx: &Ctx) -> String {
+    let st = &ctx.style;
+    let (s, p) = (&g.session, &g.progress);
+    let mut out = String::new();
+    let title = if s.title != s.name.as_str() {
+        format!(" — {}", s.title)
+    } else {
+        String::new()
+    };
+    out.push_str(&format!("{}{title}\n", st.bold(s.name.as_str())));
+    let created = s.created.with_timezone(ctx.now.offset());
+    let since = (ctx.now.date_naive() - created.date_naive()).num_days();
+    let mut facts = vec![
+        status_word(st, s),
+        format!("branch {} → {}", st.cyan(&s.branch), s.base),
+        format!("started {} ({})", date(&created), days_ago(since)),
+    ];
+    if let Some(owner) = &s.owner {
+        facts.push(owner.split(" <").next().unwrap_or(owner).to_string());
+    }
+    out.push_str(&format!("  {}\n", facts.join(" · ")));
+    for o in &s.objectives {
+        out.push_str(&format!("  {} {o}\n", st.dim("objective")));
+    }
+    out.push('\n');
+
+    out.push_str(&format!(
+        "  progress  {} {:>4}  {} of {} done\n",
+        bar(p.fraction, 20),
+        percent(p.fraction),
+        p.milestones_done,
+        count(p.milestones_total, "milestone", "milestones")
+    ));
+    if !p.milestones.is_empty() {
+        out.push('\n');
+        let id_w = p.milestones.iter().map(|m| m.id.len()).max().unwrap_or(0);
+        let title_w = p
+            .milestones
+            .iter()
+            .map(|m| m.title.chars().count().min(36))
+            .max()
+            .unwrap_or(0);
+        for m in &p.milestones {
+            let tasks = if m.tasks_total > 0 {
+                format!("{}/{} tasks", m.tasks_done, m.tasks_total)
+            } else {
+                String::new()
+            };
+            let mut tail = vec![
+                pad(&tasks, 11),
+                pad(&count(m.commits, "commit", "commits"), 11),
+            ];
+            if let Some(due) = m.due {
+                let due = format!("due {}", due.format("%Y-%m-%d"));
+                tail.push(if m.overdue {
+                    st.red(&format!("{due} overdue"))
+                } else {
+                    due
+                });
+            }
+            let title = if m.title != m.id {
+                clip(&m.title, 36)
+            } else {
+                String::new()
+            };
+            out.push_str(
+                format!(
+                    "  {} {}  {}  {}\n",
+                    state_mark(st, m.state),
+                    pad(&m.id, id_w),
+                    pad(&title, title_w),
+                    tail.join(" ")
+                )
+                .trim_end(),
+            );
+            out.push('\n');
+            let open_tasks: Vec<&str> = m
+                .tasks
+                .iter()
+                .filter(|t| !t.done)
+                .map(|t| t.name.as_str())
+                .collect();
+            if m.state != progress::State::Done && !open_tasks.is_empty() && m.tasks_done > 0 {
+                out.push_str(&format!(
+                    "      {} {}\n",
+                    st.dim("left:"),
+                    open_tasks.join(", ")
+                ));
+            }
+        }
+    }
+    out.push('\n');
+    let mut line = vec![
+        count(p.commits, "commit", "commits"),
+        format!("effort {}", effort(&p.effort)),
+    ];
+    if !p.authors.is_empty() {
+        let names: Vec<&str> = p.authors.iter().map(|a| a.name.as_str()).take(3).collect();
+        let more = p.authors.len().saturating_sub(3);
+        let extra = if more > 0 {
+            format!(" +{more}")
+        } else {
+            String::new()
+        };
+        line.push(format!("{}{extra}", names.join(", ")));
+    }
+    out.push_str(&format!("  {}\n", line.join(" · ")));
+
+    if !p.blockers.is_empty() {
+        out.push('\n');
+        let tag_w = p
+            .blockers
+            .iter()
+            .map(|b| b.tag.len() + 1)
+            .max()
+            .unwrap_or(0);
+        for b in &p.blockers {
+            let (mark, where_) = match b.state {
+                BlockerState::Open => (st.red("●"), format!("raised in {}", b.raised_in.short())),
+                BlockerState::Resolved => (
+                    st.green("✓"),
+                    format!(
+                        "resolved in {}",
+                        b.resolved_in.map(|c| c.short()).unwrap_or_default()
+                    ),
+                ),
+            };
+            out.push_str(&format!(
+                "  {mark} {}  {} {}\n",
+                pad(&format!("#{}", b.tag), tag_w),
+                b.text,
+                st.dim(&format!("({where_})"))
+            ));
+        }
+    }
+    if !g.criteria.is_empty() {
+        out.push('\n');
+        out.push_str(&criteria_text(st, &g.criteria));
+    }
+    if !p.warnings.is_empty() {
+        out.push('\n');
+        for w in &p.warnings {
+            out.push_str(&format!("  {} {w}\n", st.yellow("warning:")));
+        }
+    }
+    out
+}
+
+fn status_word(st: &Style, s: &Session) -> String {
+    use git_session::session::Status;
+    let word = s.status.as_str();
+    match s.status {
+        Status::Active => st.green(word),
+        Status::Paused | Status::Planned => st.yellow(word),
+        Status::Done => st.cyan(word),
+        Status::Abandoned => st.dim(word),
+    }
+}
+
+/// Criteria as aligned lines: mark, name, reason.
+pub fn criteria_text(st: &Style, outcomes: &[Outcome]) -> String {
+    let w = outcomes
+        .iter()
+        .map(|o| o.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for o in outcomes {
+        let mark = if o.met {
+            st.green("✓")
+        } else {
+            st.red("✗")
+        };
+        out.push_str(&format!("  {mark} {}  {}\n", pad(&o.name, w), o.detail));
+    }
+    out
+}
+
+fn markdown(g: &Gathered) -> String {
+    let (s, p) = (&g.session, &g.progress);
+    let mut out = format!(
+        "### Session `{}` — {} ({})\n\n**Progress:** {} ({} of {} milestones done) · {} · effort {}\n\n",
+        s.name,
+        md_escape(&s.title),
+        s.status,
+        percent(p.fraction),
+        p.milestones_done,
+        p.milestones_total,
+        count(p.commits, "commit", "commits"),
+        effort(&p.effort)
+    );
+    if !p.milestones.is_empty() {
+        out.push_str("| | Milestone | Tasks | Commits | Due |\n|---|---|---|---|---|\n");
+        for m in &p.milestones {
+            let mark = match m.state {
+                progress::State::Done => "✅",
+                progress::State::InProgress => "🟡",
+                progress::State::Pending => "⬜",
+            };
+            let tasks = if m.tasks_total > 0 {
+                format!("{}/{}", m.tasks_done, m.tasks_total)
+            } else {
+                String::new()
+            };
+            let due = m
+                .due
+                .map(|d| {
+                    let d = d.format("%Y-%m-%d").to_string();
+                    if m.overdue {
+                        format!("{d} (overdue)")
+                    } else {
+                        d
+                    }
+                })
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "| {mark} | `{}` {} | {tasks} | {} | {due} |\n",
+                m.id,
+                md_escape(&m.title),
+                m.commits
+            ));
+        }
+        out.push('\n');
+    }
+    let open: Vec<_> = p.open_blockers().collect();
+    if !open.is_empty() {
+        out.push_str("**Open blockers:**\n\n");
+        for b in open {
+            out.push_str(&format!(
+                "- `#{}` {} (raised in {})\n",
+                b.tag,
+                md_escape(&b.text),
+                b.raised_in.short()
+            ));
+        }
+        out.push('\n');
+    }
+    if !g.criteria.is_empty() {
+        out.push_str("**Criteria:**\n\n");
+        out.push_str(&criteria_markdown(&g.criteria));
+        out.push('\n');
+    }
+    if p.effort.reported_minutes > 0 {
+        out.push_str(&format!(
+            "<sub>Effort reported in trailers: {}.</sub>\n",
+            format_minutes(p.effort.reported_minutes)
+        ));
+    }
+    out
+}
+
+/// Criteria as a markdown checklist.
+pub fn criteria_markdown(outcomes: &[Outcome]) -> String {
+    outcomes
+        .iter()
+        .map(|o| {
+            format!(
+                "- [{}] **{}** — {}\n",
+                if o.met { "x" } else { " " },
+                md_escape(&o.name),
+                md_escape(&o.detail)
+            )
+        })
+        .collect()
+}
+
+/// Escapes what would change the meaning of text in a markdown table or list.
+pub fn md_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_[]<>|#".contains(c) {
+            out.push('\\');
+        }
+        if c == '\n' {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
