@@ -116,16 +116,17 @@ impl Links {
 /// trailers of the items of a hosting service's squash merge.
 pub fn from_message(message: &[u8], cfg: &TrailerConfig) -> Links {
     let message = trailer::skip_blank_lines(message);
-    let mut trailers = Vec::new();
+    let mut links = Links::default();
+    let mut add = |key: &[u8], value: &[u8]| links.add(key, value);
     match squash_parts(message) {
         Some(parts) => {
             for part in parts {
-                trailers.extend(trailer::parse_verbatim(part, cfg, true));
+                trailer::visit_verbatim(part, cfg, true, &mut add);
             }
         }
-        None => trailers = trailer::parse_verbatim(message, cfg, true),
+        None => trailer::visit_verbatim(message, cfg, true, &mut add),
     }
-    from_trailers(&trailers)
+    links
 }
 
 /// A GitHub squash merge: a title, a blank line, then two or more `* ` items (each a branch
@@ -178,21 +179,28 @@ fn is_dash_rule(line: &[u8]) -> bool {
 pub fn from_trailers(trailers: &[Trailer]) -> Links {
     let mut links = Links::default();
     for t in trailers {
-        let Some(key) = KEYS.iter().find(|k| t.is(k)) else {
-            continue;
-        };
-        let value = t.value_str();
-        match parse_value(key, &value) {
-            Ok(Value::Session(s)) => {
-                if !links.sessions.contains(&s) {
-                    links.sessions.push(s);
-                }
-            }
-            Ok(Value::Event(e)) => links.events.push(e),
-            Err(why) => links.problems.push(why),
-        }
+        links.add(&t.key, &t.value);
     }
     links
+}
+
+impl Links {
+    /// Takes in one trailer; keys other than ours are ignored.
+    fn add(&mut self, key: &[u8], value: &[u8]) {
+        let Some(key) = KEYS.iter().find(|k| key.eq_ignore_ascii_case(k.as_bytes())) else {
+            return;
+        };
+        let value = String::from_utf8_lossy(value);
+        match parse_value(key, &value) {
+            Ok(Value::Session(s)) => {
+                if !self.sessions.contains(&s) {
+                    self.sessions.push(s);
+                }
+            }
+            Ok(Value::Event(e)) => self.events.push(e),
+            Err(why) => self.problems.push(why),
+        }
+    }
 }
 
 /// A parsed value of one of our trailers.
@@ -205,14 +213,15 @@ pub enum Value {
 /// Parses the value of trailer `key` (one of [`KEYS`]); the error is a sentence naming both.
 pub fn parse_value(key: &str, value: &str) -> Result<Value, String> {
     let value = value.trim();
-    let shown = name::quote(value);
+    let shown = || name::quote(value);
     match key {
         SESSION => {
             if name::is_valid(value) || uuid::Uuid::try_parse(value).is_ok() {
                 Ok(Value::Session(value.to_string()))
             } else {
                 Err(format!(
-                    "Session {shown} is neither a session name nor a session id"
+                    "Session {} is neither a session name nor a session id",
+                    shown()
                 ))
             }
         }
@@ -223,7 +232,8 @@ pub fn parse_value(key: &str, value: &str) -> Result<Value, String> {
             };
             if session.is_some_and(|s| !name::is_valid(s)) || !name::is_valid(milestone) {
                 return Err(format!(
-                    "{key} {shown} is not a milestone id (or <session>/<milestone>)"
+                    "{key} {} is not a milestone id (or <session>/<milestone>)",
+                    shown()
                 ));
             }
             let session = session.map(str::to_string);
@@ -246,7 +256,8 @@ pub fn parse_value(key: &str, value: &str) -> Result<Value, String> {
             });
             let Some((session, milestone, task)) = parsed else {
                 return Err(format!(
-                    "Task-Done {shown} is not <milestone>/<task> (or <session>/<milestone>/<task>)"
+                    "Task-Done {} is not <milestone>/<task> (or <session>/<milestone>/<task>)",
+                    shown()
                 ));
             };
             Ok(Value::Event(Event::TaskDone {
@@ -258,7 +269,10 @@ pub fn parse_value(key: &str, value: &str) -> Result<Value, String> {
         EFFORT => duration::parse_minutes(value)
             .map(|minutes| Value::Event(Event::Effort { minutes }))
             .map_err(|_| {
-                format!("Effort {shown} is not a duration; write it like 45m, 1h30m, 1.5h or 2d")
+                format!(
+                    "Effort {} is not a duration; write it like 45m, 1h30m, 1.5h or 2d",
+                    shown()
+                )
             }),
         BLOCKER | BLOCKER_RESOLVED => {
             let (tag, text) = match value.strip_prefix('#') {
@@ -267,7 +281,8 @@ pub fn parse_value(key: &str, value: &str) -> Result<Value, String> {
             };
             if !name::is_valid(tag) || (key == BLOCKER && value.strip_prefix('#').is_none()) {
                 return Err(format!(
-                    "{key} {shown} does not start with a #tag of lowercase letters, digits and hyphens"
+                    "{key} {} does not start with a #tag of lowercase letters, digits and hyphens",
+                    shown()
                 ));
             }
             let tag = tag.to_string();

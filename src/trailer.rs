@@ -117,35 +117,59 @@ pub fn parse(message: &[u8], cfg: &TrailerConfig, no_divider: bool) -> Vec<Trail
 
 /// The trailers of exactly these bytes (read as a C string), as git finds them in a commit.
 pub fn parse_verbatim(message: &[u8], cfg: &TrailerConfig, no_divider: bool) -> Vec<Trailer> {
+    let mut out = Vec::new();
+    visit_verbatim(message, cfg, no_divider, |key, value| {
+        out.push(Trailer {
+            key: key.to_vec(),
+            value: value.to_vec(),
+        })
+    });
+    out
+}
+
+/// Calls `f(key, value)` for each trailer of exactly these bytes, without allocating unless a
+/// value spans continuation lines.
+pub fn visit_verbatim(
+    message: &[u8],
+    cfg: &TrailerConfig,
+    no_divider: bool,
+    mut f: impl FnMut(&[u8], &[u8]),
+) {
     let buf = c_string(message);
     let (start, end) = block_bounds(buf, cfg, no_divider);
-    let mut lines: Vec<Vec<u8>> = Vec::new();
-    let mut last_is_trailer = false;
-    for line in split_lines(&buf[start..end]) {
-        if last_is_trailer && line.first().is_some_and(|&c| is_space(c)) {
-            lines
-                .last_mut()
-                .expect("a trailer precedes its continuation")
-                .extend_from_slice(line);
-            continue;
+    let block = &buf[start..end];
+    let mut unfolded = Vec::new();
+    let mut at = 0;
+    while at < block.len() {
+        let line_end = next_line(block, at);
+        let line = &block[at..line_end];
+        let sep = find_separator(line, &cfg.separators).filter(|&p| p >= 1);
+        // Continuation lines (leading whitespace) belong to the trailer before them.
+        let mut group_end = line_end;
+        if sep.is_some() {
+            while group_end < block.len() && is_space(block[group_end]) {
+                group_end = next_line(block, group_end);
+            }
         }
-        last_is_trailer = find_separator(line, &cfg.separators).is_some_and(|p| p >= 1);
-        lines.push(line.to_vec());
-    }
-    let mut out = Vec::new();
-    for line in lines {
+        at = group_end;
+        let Some(sep) = sep else { continue };
         if line.starts_with(&cfg.comment) {
             continue;
         }
-        let Some(sep) = find_separator(&line, &cfg.separators).filter(|&p| p >= 1) else {
-            continue;
-        };
-        let key = trim(&line[..sep]).to_vec();
-        let value = unfold(trim(&line[sep + 1..]));
-        let key = alias(key, cfg);
-        out.push(Trailer { key, value });
+        let key = alias(trim(&line[..sep]), cfg);
+        let raw = trim(&block[start_of(line, block) + sep + 1..group_end]);
+        if memchr::memchr(b'\n', raw).is_some() {
+            unfold_into(raw, &mut unfolded);
+            f(key, &unfolded);
+        } else {
+            f(key, raw);
+        }
     }
-    out
+}
+
+/// Offset of `line` (a subslice) within `block`.
+fn start_of(line: &[u8], block: &[u8]) -> usize {
+    line.as_ptr() as usize - block.as_ptr() as usize
 }
 
 /// Byte offsets `[start, end)` of the trailer block (empty when there is none).
@@ -158,7 +182,7 @@ pub fn block_bounds(message: &[u8], cfg: &TrailerConfig, no_divider: bool) -> (u
 
 /// Git reads messages as C strings: a NUL byte ends them.
 fn c_string(message: &[u8]) -> &[u8] {
-    match message.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, message) {
         Some(nul) => &message[..nul],
         None => message,
     }
@@ -178,14 +202,9 @@ fn trim(s: &[u8]) -> &[u8] {
     &s[start..end.max(start)]
 }
 
-/// Lines of `buf`, each keeping its `\n`; the last may lack one.
-fn split_lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
-    buf.split_inclusive(|&c| c == b'\n')
-}
-
 /// Index of the next line's start after `at` (or the end of `buf`).
 fn next_line(buf: &[u8], at: usize) -> usize {
-    match buf[at.min(buf.len())..].iter().position(|&c| c == b'\n') {
+    match memchr::memchr(b'\n', &buf[at.min(buf.len())..]) {
         Some(nl) => at + nl + 1,
         None => buf.len(),
     }
@@ -199,9 +218,7 @@ fn last_line(buf: &[u8], len: usize) -> Option<usize> {
     if len == 1 {
         return Some(0);
     }
-    buf[..len - 1]
-        .iter()
-        .rposition(|&c| c == b'\n')
+    memchr::memrchr(b'\n', &buf[..len - 1])
         .map(|nl| nl + 1)
         .or(Some(0))
 }
@@ -243,7 +260,7 @@ fn token_matches(token: &[u8], item: &ConfItem, len: usize) -> bool {
 }
 
 /// A configured `trailer.<name>.key` rewrites the key it matches, as git prints it.
-fn alias(key: Vec<u8>, cfg: &TrailerConfig) -> Vec<u8> {
+fn alias<'a>(key: &'a [u8], cfg: &'a TrailerConfig) -> &'a [u8] {
     if cfg.items.is_empty() {
         return key;
     }
@@ -252,16 +269,16 @@ fn alias(key: Vec<u8>, cfg: &TrailerConfig) -> Vec<u8> {
         .rposition(|c| c.is_ascii_alphanumeric())
         .map_or(0, |p| p + 1);
     for item in &cfg.items {
-        if token_matches(&key, item, len) {
-            return item.key.clone().unwrap_or(key);
+        if token_matches(key, item, len) {
+            return item.key.as_deref().unwrap_or(key);
         }
     }
     key
 }
 
-/// Replaces each newline and the whitespace after it with one space, then trims.
-fn unfold(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len());
+/// Replaces each newline and the whitespace after it with one space, then trims, into `out`.
+fn unfold_into(value: &[u8], out: &mut Vec<u8>) {
+    out.clear();
     let mut i = 0;
     while i < value.len() {
         let c = value[i];
@@ -275,7 +292,10 @@ fn unfold(value: &[u8]) -> Vec<u8> {
             out.push(c);
         }
     }
-    trim(&out).to_vec()
+    let end = out.iter().rposition(|&c| !is_space(c)).map_or(0, |e| e + 1);
+    out.truncate(end);
+    let start = out.iter().position(|&c| !is_space(c)).unwrap_or(out.len());
+    out.drain(..start);
 }
 
 /// git's `skip_blank_lines` (pretty.c): the subject starts after whitespace-only lines.
@@ -312,21 +332,21 @@ const CUT_LINE: &[u8] = b"------------------------ >8 ------------------------\n
 
 /// git's `wt_status_locate_end`: the message ends at a scissors line.
 fn locate_scissors(buf: &[u8], len: usize, cfg: &TrailerConfig) -> usize {
-    let mut pattern = b"\n".to_vec();
-    pattern.extend_from_slice(&cfg.comment);
-    pattern.push(b' ');
-    pattern.extend_from_slice(CUT_LINE);
-    if buf.starts_with(&pattern[1..]) {
+    let is_scissors = |line: &[u8]| {
+        line.starts_with(&cfg.comment)
+            && line[cfg.comment.len()..].starts_with(b" ")
+            && line[cfg.comment.len() + 1..].starts_with(CUT_LINE)
+    };
+    if is_scissors(buf) {
         return 0;
     }
-    match find(buf, &pattern) {
-        Some(p) if p + 1 < len => p + 1,
-        _ => len,
+    let first = cfg.comment.first().copied().unwrap_or(b'#');
+    for p in memchr::memchr_iter(b'\n', buf) {
+        if buf.get(p + 1) == Some(&first) && is_scissors(&buf[p + 1..]) {
+            return if p + 1 < len { p + 1 } else { len };
+        }
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    len
 }
 
 /// git's `ignored_log_message_bytes`, quirks included (a comment at offset 0 does not start a
@@ -337,7 +357,7 @@ fn ignored_log_message_bytes(buf: &[u8], len: usize, cfg: &TrailerConfig) -> usi
     let mut bol = 0usize;
     let mut in_old_conflicts_block = false;
     while bol < cutoff {
-        let next = match buf[bol..cutoff].iter().position(|&c| c == b'\n') {
+        let next = match memchr::memchr(b'\n', &buf[bol..cutoff]) {
             Some(nl) => bol + nl + 1,
             None => cutoff,
         };
