@@ -11,11 +11,13 @@
 
 use std::collections::HashMap;
 
+use crate::aggregate::{Aggregates, Summary};
+use crate::cache::{BranchEntry, Cache, CacheFile};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::links::{self, Links};
 use crate::progress::{CommitInfo, Tally};
-use crate::repo::{Commit, CommitId, Repo};
+use crate::repo::{Commit, CommitId, IdSet, Repo};
 use crate::session::Session;
 
 /// Receives the commits a walk finds.
@@ -285,4 +287,329 @@ pub fn missing_trailers(
         }
     }
     Ok(out)
+}
+
+/// A batch of raw commits handed from the reading thread to the parsing thread.
+#[derive(Default)]
+struct Batch {
+    commits: Vec<(CommitId, i64, std::ops::Range<usize>)>,
+    bytes: Vec<u8>,
+}
+
+const BATCH: usize = 512;
+
+/// Aggregates of every session key named anywhere in history reachable from `tips`, and the
+/// ids of all commits read. One thread reads and inflates commits while another parses their
+/// trailers, so the walk costs what reading costs.
+pub fn aggregate_all(
+    repo: &Repo,
+    tips: &[CommitId],
+    progress: &mut dyn FnMut(usize),
+) -> Result<(Aggregates, Vec<CommitId>, Coverage)> {
+    let cfg = repo.trailer_config().clone();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut aggs = Aggregates::default();
+            for batch in rx {
+                for (id, time, range) in batch.commits {
+                    let links = links::from_message(&batch.bytes[range], &cfg);
+                    if links.named_sessions().next().is_some() {
+                        aggs.add_commit(id, time, &links);
+                    }
+                }
+            }
+            aggs
+        });
+        let mut ids = Vec::new();
+        let mut batch = Batch::default();
+        let walked = repo.walk(tips, None, &mut |c| {
+            ids.push(c.id);
+            if ids.len() % 4096 == 0 {
+                progress(ids.len());
+            }
+            let start = batch.bytes.len();
+            batch.bytes.extend_from_slice(&c.message);
+            batch
+                .commits
+                .push((c.id, c.committer.time, start..batch.bytes.len()));
+            if batch.commits.len() == BATCH {
+                // A closed channel means the parser died; its join below reports it.
+                let _ = tx.send(std::mem::take(&mut batch));
+            }
+            Ok(())
+        });
+        if !batch.commits.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let aggs = parser
+            .join()
+            .map_err(|_| Error::unanswerable("reading history failed in a worker thread"))?;
+        let stats = walked?;
+        ids.sort_unstable();
+        let coverage = Coverage {
+            visited: stats.visited,
+            truncated_at: stats.truncated_at,
+            notes: Vec::new(),
+        };
+        Ok((aggs, ids, coverage))
+    })
+}
+
+/// An identity for what the cached history was derived with: the tool's version and the
+/// trailer configuration.
+pub fn fingerprint(repo: &Repo) -> u64 {
+    let text = format!("{}|{:?}", env!("CARGO_PKG_VERSION"), repo.trailer_config());
+    crate::cache::checksum(text.as_bytes())
+}
+
+/// Pending ids are merged into the known-commit file once there are this many.
+const PENDING_LIMIT: usize = 4096;
+
+/// History aggregated for `tips`: from `cache` where it holds, walking only what is new, or
+/// from a full walk. `cache` is updated to describe the result; the return says whether it
+/// changed (and so is worth writing).
+fn aggregates_for(
+    repo: &Repo,
+    tips: &[CommitId],
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+    coverage: &mut Coverage,
+    progress: &mut dyn FnMut(usize),
+) -> Result<bool> {
+    let fp = fingerprint(repo);
+    let old_tips: IdSet = cache.tips.iter().copied().collect();
+    let new_tips: IdSet = tips.iter().copied().collect();
+    if cache.fingerprint == fp && !cache.tips.is_empty() && old_tips == new_tips {
+        return Ok(false);
+    }
+    if cache.fingerprint == fp
+        && !cache.tips.is_empty()
+        && let Some(changed) = extend(repo, tips, &old_tips, &new_tips, cache, file, coverage)?
+    {
+        return Ok(changed);
+    }
+    // No usable cache, or history was rewritten: read it all.
+    let (aggs, ids, cov) = aggregate_all(repo, tips, progress)?;
+    coverage.visited += cov.visited;
+    coverage.truncated_at.extend(cov.truncated_at);
+    cache.fingerprint = fp;
+    cache.tips = tips.to_vec();
+    cache.aggregates = aggs;
+    cache.pending.clear();
+    cache.branches.clear();
+    cache.known = Default::default();
+    if let Some(f) = file
+        && let Ok(section) = f.save_known(&ids)
+    {
+        cache.known = section;
+        return Ok(true);
+    }
+    // Without a known-commit file the next run cannot extend this one.
+    cache.tips.clear();
+    Ok(file.is_some())
+}
+
+/// Walks only the commits new since the cache's tips. `None` when that cannot be exact: an old
+/// tip is no longer reachable (a rebase, a deleted branch) or the known-commit file is damaged.
+fn extend(
+    repo: &Repo,
+    tips: &[CommitId],
+    old_tips: &IdSet,
+    new_tips: &IdSet,
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+    coverage: &mut Coverage,
+) -> Result<Option<bool>> {
+    let pending: IdSet = cache.pending.iter().copied().collect();
+    let mut table: Option<Option<Vec<CommitId>>> = None;
+    let section = cache.known;
+    let cfg = repo.trailer_config();
+    let mut aggs = cache.aggregates.clone();
+    let mut new_ids = Vec::new();
+    let stats = repo.walk_until(
+        tips,
+        None,
+        &mut |id| {
+            if old_tips.contains(&id) || pending.contains(&id) {
+                return true;
+            }
+            let known = table.get_or_insert_with(|| file.and_then(|f| f.load_known(section)));
+            // A missing table makes every commit look new; the damage check below catches it.
+            known.as_ref().is_some_and(|t| t.binary_search(&id).is_ok())
+        },
+        &mut |c| {
+            new_ids.push(c.id);
+            let links = links::from_message(&c.message, cfg);
+            if links.named_sessions().next().is_some() {
+                aggs.add_commit(c.id, c.committer.time, &links);
+            }
+            Ok(())
+        },
+    )?;
+    if matches!(table, Some(None)) {
+        return Ok(None);
+    }
+    let reached: IdSet = stats.boundary.iter().copied().collect();
+    if old_tips
+        .iter()
+        .any(|t| !new_tips.contains(t) && !reached.contains(t))
+    {
+        return Ok(None);
+    }
+    coverage.visited += stats.visited;
+    coverage.truncated_at.extend(stats.truncated_at);
+    cache.aggregates = aggs;
+    cache.tips = tips.to_vec();
+    cache.pending.extend(new_ids);
+    cache.pending.sort_unstable();
+    cache.pending.dedup();
+    if cache.pending.len() >= PENDING_LIMIT
+        && let Some(f) = file
+    {
+        let Some(mut known) = table.flatten().or_else(|| f.load_known(section)) else {
+            return Ok(None);
+        };
+        known.append(&mut cache.pending);
+        known.sort_unstable();
+        known.dedup();
+        match f.save_known(&known) {
+            Ok(s) => cache.known = s,
+            Err(_) => return Ok(None),
+        }
+    }
+    Ok(Some(true))
+}
+
+/// What `list` shows of each session, and what the walk could not see.
+pub struct Listing {
+    pub summaries: Vec<Summary>,
+    pub coverage: Coverage,
+    /// Whether the cache changed and should be written.
+    pub changed: bool,
+}
+
+/// The `list` numbers of every session in `sessions`, from `cache` (updated in place) where it
+/// holds. With `file` set, the known-commit file is read and written as needed; without it,
+/// nothing is read from or written to disk and `cache` starts empty. `progress` hears how many
+/// commits a long walk has read so far.
+pub fn listing(
+    repo: &Repo,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Listing> {
+    let mut coverage = Coverage::default();
+    let tips = repo.tips()?;
+    let mut changed = aggregates_for(repo, &tips, cache, file, &mut coverage, progress)?;
+    changed |= branch_aggregates(repo, sessions, cache, &mut coverage)?;
+    let mut summaries = Vec::with_capacity(sessions.len());
+    for s in sessions {
+        let id = s.id_string();
+        let by_name = cache.aggregates.get(s.name.as_str());
+        let by_id = cache.aggregates.get(&id);
+        let since = s.created.timestamp() - config.clock_skew_secs;
+        let exact = match (by_name, by_id) {
+            (Some(_), Some(_)) => false,
+            (Some(a), None) | (None, Some(a)) => a.earliest >= since,
+            (None, None) => true,
+        };
+        let summary = if exact {
+            let mut agg = by_name.or(by_id).cloned().unwrap_or_default();
+            if let Some(b) = cache
+                .branches
+                .iter()
+                .find(|b| b.branch == s.branch && b.base == s.base)
+            {
+                agg.merge(&b.aggregate);
+            }
+            agg.summary(s)
+        } else {
+            // Named both ways, or by commits from before it existed: count it exactly.
+            let (commits, cov) = session_commits(repo, s, config)?;
+            coverage.truncated_at.extend(cov.truncated_at);
+            let mut tally = Tally::new(s);
+            for c in &commits {
+                tally.add(s, c);
+            }
+            let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
+            Summary {
+                fraction: p.fraction,
+                milestones_done: p.milestones_done,
+                milestones_total: p.milestones_total,
+                commits: p.commits,
+                open_blockers: p.open_blockers().count(),
+            }
+        };
+        summaries.push(summary);
+    }
+    Ok(Listing {
+        summaries,
+        coverage,
+        changed,
+    })
+}
+
+/// Brings the branch-rule aggregates of every (branch, base) pair in use up to date.
+fn branch_aggregates(
+    repo: &Repo,
+    sessions: &[Session],
+    cache: &mut Cache,
+    coverage: &mut Coverage,
+) -> Result<bool> {
+    let mut pairs: Vec<(&str, &str)> = sessions
+        .iter()
+        .filter(|s| s.branch != s.base)
+        .map(|s| (s.branch.as_str(), s.base.as_str()))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let cfg = repo.trailer_config();
+    let mut entries = Vec::new();
+    let mut changed = false;
+    for (branch, base) in pairs {
+        let Some(tip) = repo.branch_commit(branch) else {
+            continue;
+        };
+        let Some(base_tip) = repo.branch_commit(base) else {
+            coverage.notes.push(format!(
+                "base branch '{base}' of branch '{branch}' does not exist here, so only commits with Session trailers count"
+            ));
+            continue;
+        };
+        let held = cache.branches.iter().find(|b| {
+            b.branch == branch && b.base == base && b.tip == tip && b.base_tip == base_tip
+        });
+        if let Some(b) = held {
+            entries.push(b.clone());
+            continue;
+        }
+        changed = true;
+        let (ids, truncated) = repo.range(tip, &[base_tip])?;
+        if truncated {
+            coverage.truncated_at.push(tip);
+        }
+        let mut aggregate = crate::aggregate::Aggregate::default();
+        for id in ids {
+            repo.with_commit(id, |c| {
+                let links = links::from_message(&c.message, cfg);
+                if links.named_sessions().next().is_none() {
+                    aggregate.add(c.id, c.committer.time, links.events.iter());
+                }
+            })?;
+        }
+        entries.push(BranchEntry {
+            branch: branch.to_string(),
+            base: base.to_string(),
+            tip,
+            base_tip,
+            aggregate,
+        });
+    }
+    changed |= entries.len() != cache.branches.len();
+    cache.branches = entries;
+    Ok(changed)
 }

@@ -4,6 +4,8 @@
 //! The library knows nothing of the terminal or of clap. Only [`repo`] touches git; [`session`],
 //! [`trailer`], [`links`] and [`progress`] do no I/O and take the time as a value.
 
+pub mod aggregate;
+pub mod cache;
 pub mod config;
 pub mod criteria;
 pub mod duration;

@@ -389,11 +389,7 @@ impl Tally {
 
         let total = session.milestones.len();
         Progress {
-            fraction: if total == 0 {
-                0.0
-            } else {
-                round4(fraction_sum / total as f64)
-            },
+            fraction: fraction(fraction_sum, total),
             milestones_done: done_count,
             milestones_total: total,
             milestones,
@@ -471,8 +467,13 @@ fn secs_to_minutes(secs: i64) -> u64 {
     ((secs.max(0) + 30) / 60) as u64
 }
 
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
+/// Session progress: the mean of per-milestone fractions, rounded to four places.
+pub fn fraction(sum: f64, milestones: usize) -> f64 {
+    if milestones == 0 {
+        0.0
+    } else {
+        (sum / milestones as f64 * 10_000.0).round() / 10_000.0
+    }
 }
 
 /// Derives progress from a session's commits in one call.

@@ -225,6 +225,8 @@ pub enum Head {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WalkStats {
     pub visited: usize,
+    /// Known commits the walk stopped at.
+    pub boundary: Vec<CommitId>,
     /// Shallow-boundary commits the walk would have gone past: history it needed is missing.
     pub truncated_at: Vec<CommitId>,
 }
@@ -432,6 +434,18 @@ impl Repo {
         since: Option<i64>,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
+        self.walk_until(tips, since, &mut |_| false, visit)
+    }
+
+    /// As [`Repo::walk`], but commits for which `known` says yes are neither visited nor walked
+    /// past; they are listed in [`WalkStats::boundary`].
+    pub fn walk_until(
+        &self,
+        tips: &[CommitId],
+        since: Option<i64>,
+        known: &mut dyn FnMut(CommitId) -> bool,
+        visit: &mut dyn FnMut(&Commit) -> Result<()>,
+    ) -> Result<WalkStats> {
         let odb = self
             .git
             .odb()
@@ -441,9 +455,7 @@ impl Repo {
         let mut seen = IdSet::default();
         let mut queue: BinaryHeap<Queued> = BinaryHeap::new();
         for &tip in tips {
-            if seen.insert(tip) {
-                queue.push(Queued::read(&odb, tip)?);
-            }
+            enqueue(&odb, tip, &mut seen, known, &mut queue, &mut stats)?;
         }
         while let Some(q) = queue.pop() {
             if q.time < since {
@@ -457,9 +469,7 @@ impl Repo {
                 continue;
             }
             for &p in &commit.parents {
-                if seen.insert(p) {
-                    queue.push(Queued::read(&odb, p)?);
-                }
+                enqueue(&odb, p, &mut seen, known, &mut queue, &mut stats)?;
             }
         }
         Ok(stats)
@@ -546,6 +556,26 @@ impl Repo {
     pub fn config_bool(&self, key: &str) -> Option<bool> {
         self.git.config().ok()?.get_bool(key).ok()
     }
+}
+
+/// Queues a commit of a walk unless it was seen, or is known (then it is a boundary).
+fn enqueue<'odb>(
+    odb: &'odb git2::Odb,
+    id: CommitId,
+    seen: &mut IdSet,
+    known: &mut dyn FnMut(CommitId) -> bool,
+    queue: &mut BinaryHeap<Queued<'odb>>,
+    stats: &mut WalkStats,
+) -> Result<()> {
+    if !seen.insert(id) {
+        return Ok(());
+    }
+    if known(id) {
+        stats.boundary.push(id);
+        return Ok(());
+    }
+    queue.push(Queued::read(odb, id)?);
+    Ok(())
 }
 
 /// A commit waiting in the walk's queue, already read, ordered by committer time.

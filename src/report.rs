@@ -210,6 +210,22 @@ pub struct ListEntry {
 }
 
 impl ListEntry {
+    pub fn from_summary(s: &Session, p: &crate::aggregate::Summary) -> ListEntry {
+        ListEntry {
+            name: s.name.to_string(),
+            status: s.status.to_string(),
+            progress: ProgressSummary {
+                fraction: p.fraction,
+                milestones_done: p.milestones_done,
+                milestones_total: p.milestones_total,
+            },
+            branch: s.branch.clone(),
+            title: s.title.clone(),
+            commits: p.commits,
+            open_blockers: p.open_blockers,
+        }
+    }
+
     pub fn new(s: &Session, p: &Progress) -> ListEntry {
         ListEntry {
             name: s.name.to_string(),

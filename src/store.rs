@@ -7,6 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
+use crate::cache::{FileEntry, FileStamp};
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::name::Name;
@@ -162,34 +165,80 @@ impl Store {
 
     /// Every session, and every file that failed to load.
     pub fn load_all(&self) -> Result<(Vec<Session>, Vec<FileProblem>)> {
+        self.load_all_cached(&mut BTreeMap::new(), i64::MIN)
+            .map(|(s, p, _)| (s, p))
+    }
+
+    /// As [`Store::load_all`], reusing `cached` parses of files that `stat` shows unchanged
+    /// since `written_at` (seconds; files touched within two seconds of it are re-read, as git
+    /// does for its index). `cached` is updated; the flag says whether it changed.
+    pub fn load_all_cached(
+        &self,
+        cached: &mut BTreeMap<String, FileEntry>,
+        written_at: i64,
+    ) -> Result<(Vec<Session>, Vec<FileProblem>, bool)> {
         let mut sessions = Vec::new();
         let mut problems = Vec::new();
-        for stem in self.stems()? {
-            let shown = Self::display_path(&stem);
-            let loaded = match Name::session(&stem) {
+        let stems = self.stems()?;
+        let mut changed = cached.len() != stems.len() || cached.keys().ne(stems.iter());
+        let mut fresh = BTreeMap::new();
+        for stem in stems {
+            let path = self.dir().join(format!("{stem}.toml"));
+            let stamp = fs::symlink_metadata(&path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| FileStamp::of(&m));
+            if let (Some(stamp), Some(entry)) = (stamp, cached.remove(&stem))
+                && entry.stamp == stamp
+                && stamp.mtime_ns / 1_000_000_000 < written_at - 2
+                && stamp.ctime_ns / 1_000_000_000 < written_at - 2
+            {
+                sessions.push(entry.session.clone());
+                fresh.insert(stem, entry);
+                continue;
+            }
+            match self.load_stem(&stem) {
+                Ok(s) => {
+                    if let Some(stamp) = stamp {
+                        fresh.insert(
+                            stem,
+                            FileEntry {
+                                stamp,
+                                session: s.clone(),
+                            },
+                        );
+                    }
+                    changed = true;
+                    sessions.push(s);
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        *cached = fresh;
+        Ok((sessions, problems, changed))
+    }
+
+    fn load_stem(&self, stem: &str) -> Result<Session, FileProblem> {
+        let shown = Self::display_path(stem);
+        let loaded = match Name::session(stem) {
+            Err(e) => Err(vec![Finding {
+                line: 1,
+                column: 1,
+                message: format!("the file name is not a session name: {}", e.message),
+            }]),
+            Ok(n) => match self.read_text(&self.path(&n)) {
                 Err(e) => Err(vec![Finding {
                     line: 1,
                     column: 1,
-                    message: format!("the file name is not a session name: {}", e.message),
+                    message: strip_path_prefix(&e.message, &shown),
                 }]),
-                Ok(n) => match self.read_text(&self.path(&n)) {
-                    Err(e) => Err(vec![Finding {
-                        line: 1,
-                        column: 1,
-                        message: strip_path_prefix(&e.message, &shown),
-                    }]),
-                    Ok(text) => session::parse(&text, Some(&stem)),
-                },
-            };
-            match loaded {
-                Ok(s) => sessions.push(s),
-                Err(findings) => problems.push(FileProblem {
-                    path: shown,
-                    findings,
-                }),
-            }
-        }
-        Ok((sessions, problems))
+                Ok(text) => session::parse(&text, Some(stem)),
+            },
+        };
+        loaded.map_err(|findings| FileProblem {
+            path: shown,
+            findings,
+        })
     }
 
     /// The repository policy; defaults when `.sessions/config.toml` does not exist.
@@ -236,7 +285,11 @@ impl Store {
 
     /// Serialises writers across processes: `<state dir>/lock`, created exclusively.
     pub fn lock(&self) -> Result<Lock> {
-        Lock::acquire(&self.state_dir.join("lock"))
+        Lock::acquire(&self.lock_path())
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.state_dir.join("lock")
     }
 }
 
@@ -283,6 +336,22 @@ pub struct Lock {
 }
 
 impl Lock {
+    /// The lock if nobody holds it now, without waiting.
+    pub fn try_acquire(path: &Path) -> Option<Lock> {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).ok()?;
+        }
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .ok()?;
+        let _ = writeln!(f, "{}", std::process::id());
+        Some(Lock {
+            path: path.to_path_buf(),
+        })
+    }
+
     pub fn acquire(path: &Path) -> Result<Lock> {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, &e))?;

@@ -1,13 +1,15 @@
 //! `git session list`: every session with its status and progress.
 
+use git_session::cache::{Cache, CacheFile};
 use git_session::error::Result;
-use git_session::history::{self, Tallies};
+use git_session::history;
 use git_session::repo::Head;
 use git_session::report::ListEntry;
 use git_session::session::Status;
+use git_session::store::Lock;
 
 use super::render::{bar, clip, pad, percent};
-use super::{Ctx, Global, emit, note, to_json};
+use super::{Ctx, Global, emit, note, state_dir, to_json};
 
 /// List every session with its status and progress
 ///
@@ -31,22 +33,37 @@ fn parse_status(text: &str) -> std::result::Result<Status, String> {
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let ctx = Ctx::open(global)?;
-    let (mut sessions, problems) = ctx.store.load_all()?;
+    let file = CacheFile::new(&state_dir(&ctx.repo));
+    let mut cache = if global.no_cache {
+        Cache::default()
+    } else {
+        file.load().unwrap_or_default()
+    };
+    let (sessions, problems, files_changed) = ctx
+        .store
+        .load_all_cached(&mut cache.files, cache.written_at)?;
     for p in &problems {
         note(&format!("warning: skipped {}", p.to_error()));
     }
-    if !args.status.is_empty() {
-        sessions.retain(|s| args.status.contains(&s.status));
+    let mut meter = super::Meter::new("Reading history");
+    let listing = history::listing(
+        &ctx.repo,
+        &sessions,
+        &ctx.config,
+        &mut cache,
+        (!global.no_cache).then_some(&file),
+        &mut |n| meter.show(n),
+    )?;
+    meter.done();
+    listing.coverage.require_complete()?;
+    if !global.no_cache && (listing.changed || files_changed) {
+        save_cache(&ctx, &file, &mut cache);
     }
-    let mut tallies = Tallies::new(&sessions);
-    let coverage = history::walk(&ctx.repo, &sessions, &ctx.config, true, &mut tallies)?;
-    coverage.require_complete()?;
-    let estimate = ctx.estimate();
-    let entries: Vec<ListEntry> = tallies
-        .tallies
-        .into_iter()
-        .zip(&sessions)
-        .map(|(t, s)| ListEntry::new(s, &t.finish(s, estimate, ctx.now)))
+    let entries: Vec<ListEntry> = sessions
+        .iter()
+        .zip(&listing.summaries)
+        .filter(|(s, _)| args.status.is_empty() || args.status.contains(&s.status))
+        .map(|(s, summary)| ListEntry::from_summary(s, summary))
         .collect();
     if args.json {
         emit(&to_json(&entries));
@@ -109,4 +126,14 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     emit(&out);
     Ok(0)
+}
+
+/// Writes the cache if no other git-session holds the lock; a cache that cannot be written is
+/// only a slower next run.
+fn save_cache(ctx: &Ctx, file: &CacheFile, cache: &mut Cache) {
+    let Some(_lock) = Lock::try_acquire(&ctx.store.lock_path()) else {
+        return;
+    };
+    cache.written_at = chrono::Utc::now().timestamp();
+    let _ = file.save(cache);
 }

@@ -102,9 +102,10 @@ pub fn run(cli: Cli) -> Result<i32> {
     if let Some(dir) = &cli.chdir {
         std::env::set_current_dir(dir).map_err(|e| Error::io("change to", dir, &e))?;
     }
-    // Every answer is derived from history afresh: nothing is cached yet to bypass.
-    let _ = cli.no_cache;
-    let global = Global { color: cli.color };
+    let global = Global {
+        color: cli.color,
+        no_cache: cli.no_cache,
+    };
     match cli.command {
         Command::Init(a) => init::run(&global, a),
         Command::Start(a) => start::run(&global, a),
@@ -120,6 +121,7 @@ pub fn run(cli: Cli) -> Result<i32> {
 /// The global flags.
 pub struct Global {
     pub color: ColorWhen,
+    pub no_cache: bool,
 }
 
 /// What a command that works on sessions needs: the repository, its session files, the policy,
@@ -307,6 +309,51 @@ pub fn emit(text: &str) {
             git_session::error::io_reason(&e)
         );
         std::process::exit(2);
+    }
+}
+
+/// A count of work done, shown on stderr while a long walk runs, only on a terminal and only
+/// once the walk has taken a moment.
+pub struct Meter {
+    label: &'static str,
+    start: std::time::Instant,
+    last: Option<std::time::Instant>,
+    on: bool,
+}
+
+impl Meter {
+    pub fn new(label: &'static str) -> Meter {
+        Meter {
+            label,
+            start: std::time::Instant::now(),
+            last: None,
+            on: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn show(&mut self, commits: usize) {
+        let now = std::time::Instant::now();
+        if !self.on
+            || now.duration_since(self.start).as_millis() < 500
+            || self
+                .last
+                .is_some_and(|l| now.duration_since(l).as_millis() < 100)
+        {
+            return;
+        }
+        self.last = Some(now);
+        let rate = commits as f64 / now.duration_since(self.start).as_secs_f64();
+        eprint!(
+            "\r{}: {commits} commits ({:.0}k/s; building the cache, later runs are fast)\x1b[K",
+            self.label,
+            rate / 1000.0
+        );
+    }
+
+    pub fn done(&self) {
+        if self.last.is_some() {
+            eprint!("\r\x1b[K");
+        }
     }
 }
 

@@ -1,7 +1,11 @@
 //! The integration tests, in one binary: the real `git-session` against real repositories made
 //! with real git.
 
+mod cache;
 mod core;
 mod differential;
 mod harness;
 mod trailer_cases;
+
+#[path = "../../benches/support/synth.rs"]
+mod synth;

@@ -1,0 +1,266 @@
+//! What `list` needs of a session's history, folded per session key (a name or an id as
+//! commits write it) into a small value that does not depend on the session file. Pure.
+//!
+//! Aggregates are what the cache stores, and what a walk without the cache builds: both paths
+//! compute `list` the same way, so the cache cannot change an answer.
+
+use std::collections::BTreeMap;
+
+use crate::links::{Event, Links};
+use crate::repo::CommitId;
+use crate::session::Session;
+
+/// The last blocker event seen for a tag, ordered as [`crate::progress`] orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockerMark {
+    pub time: i64,
+    pub commit: CommitId,
+    pub seq: u32,
+    pub opens: bool,
+    /// Whether any event for the tag opened it (a lone `Blocker-Resolved` opens nothing).
+    pub ever_opened: bool,
+}
+
+impl BlockerMark {
+    fn key(&self) -> (i64, CommitId, u32) {
+        (self.time, self.commit, self.seq)
+    }
+
+    fn merge(&mut self, other: &BlockerMark) {
+        let ever = self.ever_opened || other.ever_opened;
+        if other.key() > self.key() {
+            *self = *other;
+        }
+        self.ever_opened = ever;
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    pub commits: u32,
+    /// Earliest and latest committer time of the commits folded in.
+    pub earliest: i64,
+    pub latest: i64,
+    /// Milestone id -> earliest `Milestone-Done`.
+    pub done: BTreeMap<String, i64>,
+    /// (milestone, task) -> earliest `Task-Done`.
+    pub tasks: BTreeMap<(String, String), i64>,
+    pub reported_minutes: u64,
+    pub blockers: BTreeMap<String, BlockerMark>,
+}
+
+impl Aggregate {
+    pub fn is_empty(&self) -> bool {
+        self.commits == 0
+    }
+
+    /// Folds in one commit with the events that apply under this key.
+    pub fn add<'a>(&mut self, id: CommitId, time: i64, events: impl Iterator<Item = &'a Event>) {
+        if self.commits == 0 || time < self.earliest {
+            self.earliest = time;
+        }
+        if self.commits == 0 || time > self.latest {
+            self.latest = time;
+        }
+        self.commits += 1;
+        for (seq, e) in events.enumerate() {
+            match e {
+                Event::MilestoneDone { milestone, .. } => {
+                    let t = self.done.entry(milestone.clone()).or_insert(time);
+                    *t = (*t).min(time);
+                }
+                Event::TaskDone {
+                    milestone, task, ..
+                } => {
+                    let t = self
+                        .tasks
+                        .entry((milestone.clone(), task.clone()))
+                        .or_insert(time);
+                    *t = (*t).min(time);
+                }
+                Event::Effort { minutes } => self.reported_minutes += minutes,
+                Event::Blocker { tag, .. } | Event::BlockerResolved { tag } => {
+                    let opens = matches!(e, Event::Blocker { .. });
+                    let mark = BlockerMark {
+                        time,
+                        commit: id,
+                        seq: seq as u32,
+                        opens,
+                        ever_opened: opens,
+                    };
+                    self.blockers
+                        .entry(tag.clone())
+                        .and_modify(|m| m.merge(&mark))
+                        .or_insert(mark);
+                }
+                Event::Milestone { .. } => {}
+            }
+        }
+    }
+
+    /// Adds another aggregate of disjoint commits.
+    pub fn merge(&mut self, other: &Aggregate) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = other.clone();
+            return;
+        }
+        self.commits += other.commits;
+        self.earliest = self.earliest.min(other.earliest);
+        self.latest = self.latest.max(other.latest);
+        for (m, t) in &other.done {
+            let e = self.done.entry(m.clone()).or_insert(*t);
+            *e = (*e).min(*t);
+        }
+        for (k, t) in &other.tasks {
+            let e = self.tasks.entry(k.clone()).or_insert(*t);
+            *e = (*e).min(*t);
+        }
+        self.reported_minutes += other.reported_minutes;
+        for (tag, mark) in &other.blockers {
+            self.blockers
+                .entry(tag.clone())
+                .and_modify(|m| m.merge(mark))
+                .or_insert(*mark);
+        }
+    }
+
+    /// The numbers `list` shows for `session`, computed as [`crate::progress`] computes them.
+    pub fn summary(&self, session: &Session) -> Summary {
+        let mut fraction_sum = 0.0;
+        let mut done = 0;
+        for m in &session.milestones {
+            if self.done.contains_key(m.id.as_str()) {
+                done += 1;
+                fraction_sum += 1.0;
+            } else if !m.tasks.is_empty() {
+                let tasks_done = m
+                    .tasks
+                    .iter()
+                    .filter(|t| self.tasks.contains_key(&(m.id.to_string(), t.to_string())))
+                    .count();
+                fraction_sum += tasks_done as f64 / m.tasks.len() as f64;
+            }
+        }
+        let total = session.milestones.len();
+        Summary {
+            fraction: crate::progress::fraction(fraction_sum, total),
+            milestones_done: done,
+            milestones_total: total,
+            commits: self.commits as usize,
+            open_blockers: self
+                .blockers
+                .values()
+                .filter(|b| b.ever_opened && b.opens)
+                .count(),
+        }
+    }
+}
+
+/// What `list` shows of a session's progress.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub fraction: f64,
+    pub milestones_done: usize,
+    pub milestones_total: usize,
+    pub commits: usize,
+    pub open_blockers: usize,
+}
+
+/// Aggregates by session key, as found in history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregates {
+    pub by_key: BTreeMap<String, Aggregate>,
+}
+
+impl Aggregates {
+    /// Folds in a commit: each session it names gets the unqualified events and the events
+    /// qualified with that name.
+    pub fn add_commit(&mut self, id: CommitId, time: i64, links: &Links) {
+        let mut keys: Vec<&str> = links.named_sessions().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let events = links
+                .events
+                .iter()
+                .filter(|e| e.qualifier().is_none_or(|q| q == key));
+            self.by_key
+                .entry(normal_key(key))
+                .or_default()
+                .add(id, time, events);
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Aggregate> {
+        self.by_key.get(key).filter(|a| !a.is_empty())
+    }
+}
+
+/// Session ids are compared without regard to case.
+pub fn normal_key(key: &str) -> String {
+    if key.len() == 36 && uuid::Uuid::try_parse(key).is_ok() {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::links::from_message;
+    use crate::progress::{Estimate, derive};
+    use crate::trailer::TrailerConfig;
+
+    #[test]
+    fn summary_agrees_with_progress() {
+        let session = crate::session::parse(
+            "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e\"\nname = \"s\"\n\
+             branch = \"session/s\"\nbase = \"main\"\ncreated = 2023-01-01T00:00:00Z\n\
+             status = \"active\"\n[[milestones]]\nid = \"a\"\ntasks = [\"x\", \"y\", \"z\"]\n\
+             [[milestones]]\nid = \"b\"\n[[milestones]]\nid = \"c\"\n",
+            Some("s"),
+        )
+        .unwrap();
+        let messages = [
+            "1\n\nSession: s\nTask-Done: a/x\nBlocker: #k one\n",
+            "2\n\nSession: s\nMilestone-Done: b\nBlocker-Resolved: #k\nBlocker: #j two\n",
+            "3\n\nSession: s\nSession: t\nMilestone-Done: t/c\nTask-Done: a/nope\nEffort: 1h\n",
+            "4\n\nSession: 0193A9E4-5C1F-7D2A-9B3E-4F5A6B7C8D9E\nBlocker-Resolved: #ghost\n",
+        ];
+        let cfg = TrailerConfig::default();
+        let mut aggs = Aggregates::default();
+        let mut infos = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
+            let links = from_message(m.as_bytes(), &cfg);
+            let id = CommitId([i as u8 + 1; 20]);
+            let time = 1_700_000_000 + i as i64 * 60;
+            aggs.add_commit(id, time, &links);
+            infos.push(crate::progress::CommitInfo {
+                id,
+                is_merge: false,
+                author_name: "a".into(),
+                author_email: "a@x".into(),
+                author_time: time,
+                author_offset: 0,
+                commit_time: time,
+                summary: String::new(),
+                links,
+            });
+        }
+        let mut agg = aggs.get("s").unwrap().clone();
+        agg.merge(aggs.get(&session.id_string()).unwrap());
+        let s = agg.summary(&session);
+        let now = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        let p = derive(&session, &infos, Estimate::default(), now);
+        assert_eq!(s.fraction, p.fraction);
+        assert_eq!(s.milestones_done, p.milestones_done);
+        assert_eq!(s.commits, p.commits);
+        assert_eq!(s.open_blockers, p.open_blockers().count());
+        assert_eq!(s.open_blockers, 1);
+        assert_eq!(agg.reported_minutes, p.effort.reported_minutes);
+    }
+}

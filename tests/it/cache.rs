@@ -1,0 +1,174 @@
+//! The cache never changes an answer: `list` with the cache equals `list --no-cache` on
+//! generated histories, through new commits, merges, deleted branches, rewritten history,
+//! edited session files and a damaged cache.
+
+use crate::harness::TestRepo;
+use crate::synth::{self, Shape};
+
+/// A clone of a generated history with `commits` commits.
+fn generated(commits: usize) -> TestRepo {
+    let repo = TestRepo::bare_dir();
+    let bare = repo.path.join("../origin.git");
+    synth::create(
+        &Shape {
+            commits,
+            end: crate::harness::T0 - 86_400,
+            ..Shape::default()
+        },
+        &bare,
+        &[
+            ("GIT_CONFIG_GLOBAL", "/dev/null"),
+            ("GIT_CONFIG_NOSYSTEM", "1"),
+        ],
+    )
+    .expect("history generated");
+    repo.git(&["clone", "-q", bare.to_str().expect("path"), "."]);
+    // Local branches for every generated branch, so rewriting them is possible.
+    for b in repo
+        .git(&["branch", "-r", "--format=%(refname:lstrip=3)"])
+        .lines()
+    {
+        if b != "HEAD" && b != "main" {
+            repo.git(&["branch", "-q", "--track", b, &format!("origin/{b}")]);
+        }
+    }
+    repo
+}
+
+fn list(repo: &TestRepo, extra: &[&str]) -> String {
+    let mut args = vec!["list", "--json"];
+    args.extend_from_slice(extra);
+    let out = repo.run(&args);
+    out.success();
+    out.stdout()
+}
+
+/// Asserts the cached answer equals the fresh one, and returns it.
+fn same(repo: &TestRepo, step: &str) -> String {
+    let cached = list(repo, &[]);
+    let fresh = list(repo, &["--no-cache"]);
+    assert_eq!(cached, fresh, "cache changed the answer after: {step}");
+    // And again, now that the cache was written.
+    assert_eq!(list(repo, &[]), fresh, "second cached run after: {step}");
+    fresh
+}
+
+fn cache_file(repo: &TestRepo) -> std::path::PathBuf {
+    repo.path.join(".git/git-session/cache")
+}
+
+#[test]
+fn cache_equals_no_cache_through_history_changes() {
+    let repo = generated(3000);
+    let first = same(&repo, "first build");
+    assert!(
+        cache_file(&repo).exists(),
+        "the first list writes the cache"
+    );
+    let v: serde_json::Value = serde_json::from_str(&first).expect("json");
+    assert!(v.as_array().expect("array").len() > 10);
+
+    let sessions: Vec<String> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["name"].as_str().expect("name").to_string())
+        .collect();
+    let target = &sessions[sessions.len() / 2];
+
+    repo.tick(60);
+    repo.commit(&format!(
+        "More\n\nSession: {target}\nMilestone-Done: m1\nBlocker: #late x\n"
+    ));
+    same(&repo, "one new commit");
+
+    // A branch from an old, non-tip commit: the walk must recognise old commits by id.
+    repo.git(&["switch", "-q", "-c", "side", "HEAD~40"]);
+    repo.commit(&format!("Side\n\nSession: {target}\nMilestone-Done: m2\n"));
+    same(&repo, "a branch from an old commit");
+
+    repo.git(&["switch", "-q", "main"]);
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-edit",
+        "--no-ff",
+        "-s",
+        "ours",
+        "feature/b1",
+    ]);
+    repo.git(&["branch", "-q", "-D", "feature/b1"]);
+    repo.git(&["push", "-q", "--delete", "origin", "feature/b1"]);
+    same(&repo, "merge and delete a branch");
+
+    // Rewritten history: the old tip is no longer reachable.
+    repo.git(&["switch", "-q", "feature/b2"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--amend",
+        "-m",
+        "Rewritten\n\nBlocker-Resolved: #late\n",
+    ]);
+    repo.git(&["branch", "-q", "-f", "origin-b2-gone", "HEAD"]);
+    repo.git(&["update-ref", "-d", "refs/remotes/origin/feature/b2"]);
+    same(&repo, "amend a branch tip");
+
+    repo.git(&["switch", "-q", "main"]);
+    repo.git(&["reset", "-q", "--hard", "HEAD~5"]);
+    repo.git(&["update-ref", "-d", "refs/remotes/origin/main"]);
+    repo.git(&["update-ref", "-d", "refs/remotes/origin/HEAD"]);
+    repo.git(&["branch", "-q", "-D", "side"]);
+    same(&repo, "reset main back");
+
+    // A session file edited in place: its milestones change the answer.
+    let path = format!(".sessions/{}.toml", sessions[0]);
+    let text = repo.read(&path);
+    repo.write(&path, &text.replace("id = \"m1\"", "id = \"m1-renamed\""));
+    same(&repo, "edit a session file");
+    std::fs::remove_file(repo.path.join(&path)).expect("remove");
+    same(&repo, "remove a session file");
+}
+
+#[test]
+fn a_damaged_or_missing_cache_is_rebuilt_silently() {
+    let repo = generated(600);
+    let fresh = same(&repo, "first build");
+    let file = cache_file(&repo);
+    let good = std::fs::read(&file).expect("cache written");
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    std::fs::write(&file, &bad).expect("damage");
+    let out = repo.run(&["list", "--json"]);
+    out.success();
+    assert_eq!(out.stdout(), fresh);
+    assert!(out.stderr().is_empty(), "silent: {}", out.stderr());
+    std::fs::write(&file, b"garbage").expect("garbage");
+    assert_eq!(list(&repo, &[]), fresh);
+    std::fs::write(repo.path.join(".git/git-session/cache-known"), b"").expect("known");
+    repo.tick(60);
+    repo.commit("Another\n\nSession: s-000002\n");
+    same(&repo, "a damaged known-commit file");
+    std::fs::remove_dir_all(repo.path.join(".git/git-session")).expect("remove");
+    same(&repo, "cache removed");
+}
+
+#[test]
+fn no_cache_reads_and_writes_no_cache() {
+    let repo = generated(300);
+    list(&repo, &["--no-cache"]);
+    assert!(!cache_file(&repo).exists());
+}
+
+#[test]
+fn list_agrees_with_status() {
+    let repo = generated(1500);
+    let listed: serde_json::Value = serde_json::from_str(&list(&repo, &[])).expect("json");
+    for entry in listed.as_array().expect("array").iter().step_by(7) {
+        let name = entry["name"].as_str().expect("name");
+        let status = repo.json(&["status", name]);
+        assert_eq!(entry["progress"], status["progress"], "{name}");
+        assert_eq!(entry["commits"], status["commits"], "{name}");
+    }
+}
