@@ -4,10 +4,12 @@
 //! The library knows nothing of the terminal or of clap. Only [`repo`] touches git; [`session`],
 //! [`trailer`], [`links`] and [`progress`] do no I/O and take the time as a value.
 
+pub mod command;
 pub mod config;
 pub mod criteria;
 pub mod duration;
 pub mod error;
+pub mod gate;
 pub mod history;
 pub mod links;
 pub mod name;
@@ -17,5 +19,6 @@ pub mod report;
 pub mod session;
 pub mod store;
 pub mod trailer;
+pub mod trust;
 
 pub use error::{Error, Kind, Result};
