@@ -39,10 +39,11 @@ use super::{Ctx, Format, FormatArgs, Global, Style, emit, note, state_dir, to_js
 /// work tree) only with --run-commands, or once 'git session trust' approved them as they are.
 ///
 /// Examples:
-///   git session check                        the current branch's session
-///   git session check search --no-commands   judge only what history tells
-///   git session check --run-commands --base main --summary "$GITHUB_STEP_SUMMARY"   in CI
+///   git session check                       # the current branch's session
+///   git session check search --no-commands  # judge only what history tells
+///   git session check --run-commands --summary "$GITHUB_STEP_SUMMARY"   # in CI
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// The session (default: found from the branch, CI variables or Session trailers)
     pub name: Option<String>,

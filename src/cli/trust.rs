@@ -20,6 +20,7 @@ use super::{Ctx, Global, emit, state_dir};
 ///   git session trust search
 ///   git session trust search --revoke
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// The session (default: the one whose branch is checked out)
     pub name: Option<String>,

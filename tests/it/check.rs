@@ -529,3 +529,33 @@ fn require_trailers_flags_a_no_verify_commit_but_not_merges() {
     );
     assert_eq!(out.stdout().matches("lacks").count(), 1, "{}", out.stdout());
 }
+
+#[test]
+fn help_teaches_check_and_trust() {
+    let repo = TestRepo::bare_dir();
+    let top = repo.run(&["--help"]);
+    top.success();
+    for cmd in ["check", "trust"] {
+        assert!(
+            top.stdout()
+                .lines()
+                .any(|l| l.trim_start().starts_with(cmd)),
+            "--help lacks {cmd}:\n{}",
+            top.stdout()
+        );
+    }
+    let help = repo.run(&["check", "--help"]);
+    help.success();
+    for needle in [
+        "GITHUB_HEAD_REF",
+        "--run-commands",
+        "--no-commands",
+        "--require-session",
+        "  git session check search --no-commands",
+    ] {
+        assert_has(&help.stdout(), needle);
+    }
+    let help = repo.run(&["trust", "--help"]);
+    help.success();
+    assert_has(&help.stdout(), "  git session trust search\n");
+}
