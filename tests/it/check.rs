@@ -146,9 +146,10 @@ fn a_command_past_its_timeout_is_killed_with_its_children() {
     let out = check(&repo, &["--run-commands"]);
     let took = started.elapsed();
     out.expect_code(1);
+    assert_has(&out.stdout(), "✗ slow  timed out after ");
     assert_has(
         &out.stdout(),
-        "✗ slow  timed out after 1.0s (timeout 1s); it and every process it started were stopped",
+        " (timeout 1s); it and every process it started were stopped",
     );
     assert!(took < Duration::from_secs(20), "check took {took:?}");
     let pids = std::fs::read_to_string(repo.path.join("../pids")).expect("pids written");
