@@ -6,10 +6,12 @@
 
 pub mod aggregate;
 pub mod cache;
+pub mod command;
 pub mod config;
 pub mod criteria;
 pub mod duration;
 pub mod error;
+pub mod gate;
 pub mod history;
 pub mod links;
 pub mod name;
@@ -19,5 +21,6 @@ pub mod report;
 pub mod session;
 pub mod store;
 pub mod trailer;
+pub mod trust;
 
 pub use error::{Error, Kind, Result};

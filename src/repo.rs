@@ -308,6 +308,11 @@ impl Repo {
         !self.shallow.is_empty() || self.git.is_shallow()
     }
 
+    /// Whether `id` is an edge of this shallow clone: its parents are not here.
+    pub fn is_shallow_edge(&self, id: CommitId) -> bool {
+        self.shallow.contains(&id)
+    }
+
     pub fn is_bare(&self) -> bool {
         self.git.is_bare()
     }

@@ -265,3 +265,21 @@ impl LogEntry {
         }
     }
 }
+
+/// `git session check --json`: one object per checked session (SPEC §5 keys first).
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub schema: u32,
+    /// The session's name; `null` when no session is linked.
+    pub session: Option<String>,
+    pub met: bool,
+    pub criteria: Vec<Outcome>,
+    /// How the session was found (argument, branch, CI variable, trailers).
+    pub found_by: Option<String>,
+    /// The range of commits `require_trailers` was judged in, like `main..HEAD`.
+    pub range: Option<String>,
+    /// Criteria commands that were not run because they are not approved.
+    pub untrusted: Vec<String>,
+    /// Sentences about what was left out or why nothing was checked.
+    pub notes: Vec<String>,
+}

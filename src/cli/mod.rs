@@ -14,6 +14,7 @@ use git_session::repo::{Head, Repo};
 use git_session::session::Session;
 use git_session::store::Store;
 
+mod check;
 mod debug;
 mod demo;
 mod init;
@@ -22,6 +23,7 @@ mod log;
 mod render;
 mod start;
 mod status;
+mod trust;
 mod validate;
 
 const ABOUT: &str = "Long-running units of work inside a git repository";
@@ -91,6 +93,8 @@ pub enum Command {
     List(list::Args),
     Status(status::Args),
     Log(log::Args),
+    Check(check::Args),
+    Trust(trust::Args),
     Validate(validate::Args),
     Demo(demo::Args),
     #[command(hide = true)]
@@ -112,6 +116,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::List(a) => list::run(&global, a),
         Command::Status(a) => status::run(&global, a),
         Command::Log(a) => log::run(&global, a),
+        Command::Check(a) => check::run(&global, a),
+        Command::Trust(a) => trust::run(&global, a),
         Command::Validate(a) => validate::run(&global, a),
         Command::Demo(a) => demo::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),

@@ -2,6 +2,7 @@
 //! with real git.
 
 mod cache;
+mod check;
 mod core;
 mod differential;
 mod harness;
