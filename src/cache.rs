@@ -22,7 +22,7 @@ use crate::session::{Command, Criteria, Milestone, MilestoneCriterion, Session, 
 
 const MAGIC: &[u8; 8] = b"GSCACHE\0";
 /// Bumped whenever the layout or the meaning of a field changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A session file as last parsed, with what identified its content on disk.
@@ -388,6 +388,7 @@ fn encode_session(e: &mut Enc, s: &Session) {
     e.str(&s.created.to_rfc3339());
     e.opt_str(s.owner.as_deref());
     e.str(s.status.as_str());
+    e.opt_str(s.status_reason.as_deref());
     e.strs(s.objectives.iter().map(String::as_str));
     e.u64(s.milestones.len() as u64);
     for m in &s.milestones {
@@ -431,6 +432,7 @@ fn decode_session(d: &mut Dec) -> Option<Session> {
     let created = DateTime::parse_from_rfc3339(&d.str()?).ok()?;
     let owner = d.opt_str()?;
     let status = Status::parse(&d.str()?)?;
+    let status_reason = d.opt_str()?;
     let objectives = d.strs()?;
     let mut milestones = Vec::new();
     for _ in 0..d.count()? {
@@ -481,6 +483,7 @@ fn decode_session(d: &mut Dec) -> Option<Session> {
         created,
         owner,
         status,
+        status_reason,
         objectives,
         milestones,
         criteria,

@@ -552,6 +552,21 @@ impl Repo {
             .map_err(|e| git_error("cannot write the index", &e))
     }
 
+    /// Whether the work-tree file at `path` (relative to the top) has changes the index does
+    /// not hold: modified, or not tracked at all.
+    pub fn has_unstaged_changes(&self, path: &Path) -> Result<bool> {
+        let status = self
+            .git
+            .status_file(path)
+            .map_err(|e| git_error(&format!("cannot read the status of {}", path.display()), &e))?;
+        Ok(status.intersects(
+            git2::Status::WT_NEW
+                | git2::Status::WT_MODIFIED
+                | git2::Status::WT_TYPECHANGE
+                | git2::Status::WT_RENAMED,
+        ))
+    }
+
     /// A config value as git resolves it (local over global over system).
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.git.config().ok()?.get_string(key).ok()

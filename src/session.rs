@@ -72,6 +72,8 @@ pub struct Session {
     pub created: DateTime<FixedOffset>,
     pub owner: Option<String>,
     pub status: Status,
+    /// Why the session is paused or abandoned, as `pause`/`abandon --reason` wrote it.
+    pub status_reason: Option<String>,
     pub objectives: Vec<String>,
     pub milestones: Vec<Milestone>,
     /// `None` when the file has no `[criteria]` table: `check` then has nothing to check.
@@ -170,6 +172,7 @@ struct RawSession {
     created: Spanned<toml::value::Datetime>,
     owner: Option<String>,
     status: Spanned<String>,
+    status_reason: Option<Spanned<String>>,
     #[serde(default)]
     objectives: Vec<String>,
     #[serde(default)]
@@ -318,6 +321,11 @@ pub fn parse(text: &str, stem: Option<&str>) -> Result<Session, Vec<Finding>> {
             ),
         );
     }
+    if let Some(r) = &raw.status_reason
+        && let Some(why) = reason_problem(r.get_ref())
+    {
+        check.at(r.span(), format!("status_reason {why}"));
+    }
     let milestones = milestones(&raw.milestones, &mut check);
     let criteria = raw
         .criteria
@@ -335,6 +343,7 @@ pub fn parse(text: &str, stem: Option<&str>) -> Result<Session, Vec<Finding>> {
                 created,
                 owner: raw.owner,
                 status,
+                status_reason: raw.status_reason.map(Spanned::into_inner),
                 objectives: raw.objectives,
                 milestones,
                 criteria,
@@ -645,6 +654,22 @@ fn criteria(raw: &RawCriteria, milestones: &[Milestone], check: &mut Check) -> C
     }
 }
 
+/// Longest `status_reason`, in characters: a sentence, not a report.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Why `text` cannot be a `status_reason` (one line of at most 500 characters), if it cannot.
+pub fn reason_problem(text: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        Some("is empty; leave the key out instead".to_string())
+    } else if text.chars().any(char::is_control) {
+        Some("must be one line without control characters".to_string())
+    } else if text.chars().count() > MAX_REASON_CHARS {
+        Some(format!("is longer than {MAX_REASON_CHARS} characters"))
+    } else {
+        None
+    }
+}
+
 /// Why `name` cannot be a git branch name (`git check-ref-format --branch` rules), if it cannot.
 pub fn branch_name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
@@ -700,6 +725,9 @@ pub fn render(session: &Session) -> String {
         line("owner", s(owner));
     }
     line("status", s(session.status.as_str()));
+    if let Some(reason) = &session.status_reason {
+        line("status_reason", s(reason));
+    }
     line(
         "objectives",
         list(&mut session.objectives.iter().map(String::as_str)),

@@ -15,9 +15,11 @@ use git_session::session::Session;
 use git_session::store::Store;
 
 mod check;
+mod context;
 mod debug;
 mod demo;
 mod init;
+mod lifecycle;
 mod list;
 mod log;
 mod render;
@@ -97,6 +99,11 @@ pub enum Command {
     Trust(trust::Args),
     Validate(validate::Args),
     Demo(demo::Args),
+    Pause(lifecycle::PauseArgs),
+    Resume(lifecycle::ResumeArgs),
+    Finish(lifecycle::FinishArgs),
+    Abandon(lifecycle::AbandonArgs),
+    Context(context::Args),
     #[command(hide = true)]
     DebugTrailers(debug::Args),
 }
@@ -120,6 +127,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Trust(a) => trust::run(&global, a),
         Command::Validate(a) => validate::run(&global, a),
         Command::Demo(a) => demo::run(&global, a),
+        Command::Pause(a) => lifecycle::pause(&global, a),
+        Command::Resume(a) => lifecycle::resume(&global, a),
+        Command::Finish(a) => lifecycle::finish(&global, a),
+        Command::Abandon(a) => lifecycle::abandon(&global, a),
+        Command::Context(a) => context::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),
     }
 }

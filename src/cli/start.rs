@@ -140,6 +140,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         created: now,
         owner: owner(&ctx),
         status: Status::Active,
+        status_reason: None,
         objectives: args.objectives.clone(),
         milestones,
         criteria: Some(Criteria {
@@ -382,6 +383,7 @@ mod tests {
             created: chrono::DateTime::parse_from_rfc3339("2026-11-24T09:30:00Z").unwrap(),
             owner: None,
             status: Status::Active,
+            status_reason: None,
             objectives: vec![],
             milestones: vec![],
             criteria: None,

@@ -4,7 +4,7 @@ use git_session::criteria::{self, Outcome};
 use git_session::duration::format_minutes;
 use git_session::error::Result;
 use git_session::history;
-use git_session::progress::{self, BlockerState, Progress};
+use git_session::progress::{self, BlockerState, CommitInfo, Progress};
 use git_session::report::StatusReport;
 use git_session::session::Session;
 
@@ -31,6 +31,8 @@ pub struct Gathered {
     pub progress: Progress,
     pub criteria: Vec<Outcome>,
     pub notes: Vec<String>,
+    /// The session's commits, newest first.
+    pub commits: Vec<CommitInfo>,
 }
 
 /// Reads the session's history (exit 3 if a shallow clone hides it) and derives its progress.
@@ -50,6 +52,7 @@ pub fn gather(ctx: &Ctx, session: Session) -> Result<Gathered> {
         progress,
         criteria,
         notes: coverage.notes,
+        commits,
     })
 }
 
@@ -96,6 +99,12 @@ fn text(g: &Gathered, ctx: &Ctx) -> String {
         facts.push(owner.split(" <").next().unwrap_or(owner).to_string());
     }
     out.push_str(&format!("  {}\n", facts.join(" · ")));
+    if let Some(reason) = &s.status_reason {
+        out.push_str(&format!(
+            "  {} {reason}\n",
+            st.dim(&format!("{}:", s.status))
+        ));
+    }
     for o in &s.objectives {
         out.push_str(&format!("  {} {o}\n", st.dim("objective")));
     }
@@ -128,11 +137,17 @@ fn text(g: &Gathered, ctx: &Ctx) -> String {
                 pad(&count(m.commits, "commit", "commits"), 11),
             ];
             if let Some(due) = m.due {
-                let due = format!("due {}", due.format("%Y-%m-%d"));
+                let days = (due - ctx.now.date_naive()).num_days();
+                let text = format!("due {}", due.format("%Y-%m-%d"));
                 tail.push(if m.overdue {
-                    st.red(&format!("{due} overdue"))
+                    st.red(&format!(
+                        "{text} overdue by {}",
+                        count(-days as usize, "day", "days")
+                    ))
+                } else if m.state != progress::State::Done && days >= 0 {
+                    format!("{text} ({})", days_ago(-days))
                 } else {
-                    due
+                    text
                 });
             }
             let title = if m.title != m.id {
@@ -167,22 +182,7 @@ fn text(g: &Gathered, ctx: &Ctx) -> String {
         }
     }
     out.push('\n');
-    let mut line = vec![
-        count(p.commits, "commit", "commits"),
-        format!("effort {}", effort(&p.effort)),
-    ];
-    if !p.authors.is_empty() {
-        let names: Vec<&str> = p.authors.iter().map(|a| a.name.as_str()).take(3).collect();
-        let more = p.authors.len().saturating_sub(3);
-        let extra = if more > 0 {
-            format!(" +{more}")
-        } else {
-            String::new()
-        };
-        line.push(format!("{}{extra}", names.join(", ")));
-    }
-    out.push_str(&format!("  {}\n", line.join(" · ")));
-
+    out.push_str(&effort_text(st, p, ctx));
     if !p.blockers.is_empty() {
         out.push('\n');
         let tag_w = p
@@ -221,6 +221,83 @@ fn text(g: &Gathered, ctx: &Ctx) -> String {
         }
     }
     out
+}
+
+/// Time and effort: totals, then per milestone and per author where that says more.
+fn effort_text(st: &Style, p: &Progress, ctx: &Ctx) -> String {
+    let mut out = String::new();
+    let mut line = vec![count(p.commits, "commit", "commits")];
+    if let Some(last) = &p.last_commit {
+        let ago = (ctx.now.timestamp() - last.time).max(0);
+        line.push(format!("last {}", ago_text(ago)));
+    }
+    line.push(format!(
+        "{} elapsed",
+        count(p.elapsed_days as usize, "day", "days")
+    ));
+    out.push_str(&format!("  {}\n", line.join(" · ")));
+    out.push_str(&format!("  effort  {}\n", effort(&p.effort)));
+    let with_effort: Vec<_> = p
+        .milestones
+        .iter()
+        .filter(|m| m.effort.reported_minutes + m.effort.estimated_minutes > 0)
+        .collect();
+    let show_authors = p.authors.len() > 1;
+    if with_effort.is_empty() && !show_authors {
+        return out;
+    }
+    let names_w = with_effort
+        .iter()
+        .map(|m| m.id.chars().count())
+        .chain(
+            p.authors
+                .iter()
+                .filter(|_| show_authors)
+                .map(|a| a.name.chars().count().min(24)),
+        )
+        .max()
+        .unwrap_or(0);
+    let row = |who: String, reported: u64, estimated: u64, extra: String| {
+        format!(
+            "    {}  {:>7} {}  {:>7} {}{extra}\n",
+            pad(&who, names_w),
+            format_minutes(reported),
+            st.dim("reported"),
+            format!("~{}", format_minutes(estimated)),
+            st.dim("estimated"),
+        )
+    };
+    for m in with_effort {
+        out.push_str(&row(
+            m.id.clone(),
+            m.effort.reported_minutes,
+            m.effort.estimated_minutes,
+            String::new(),
+        ));
+    }
+    if show_authors {
+        for a in &p.authors {
+            out.push_str(&row(
+                clip(&a.name, 24),
+                a.reported_minutes,
+                a.estimated_minutes,
+                format!("  {}", st.dim(&count(a.commits, "commit", "commits"))),
+            ));
+        }
+    }
+    out
+}
+
+/// "5 minutes ago", "3 hours ago", "2 days ago".
+fn ago_text(secs: i64) -> String {
+    match secs {
+        s if s < 3600 => format!(
+            "commit {} ago",
+            count((s / 60) as usize, "minute", "minutes")
+        ),
+        s if s < 86_400 => format!("commit {} ago", count((s / 3600) as usize, "hour", "hours")),
+        s => format!("commit {} ago", count((s / 86_400) as usize, "day", "days")),
+    }
 }
 
 fn status_word(st: &Style, s: &Session) -> String {

@@ -1,0 +1,410 @@
+//! Tracking depth: progress and effort numbers, the lifecycle commands, the hand-off context,
+//! the report with its charts, and doctor.
+
+use serde_json::Value;
+
+use crate::harness::TestRepo;
+
+const ID: &str = "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e";
+
+/// The session file as a person would keep it: comments, odd spacing, a due date in the past.
+fn session_file(repo: &TestRepo) -> String {
+    format!(
+        r#"# Search rewrite. Ask Ada before changing the criteria.
+schema = 1
+id = "{ID}"
+name = "search"
+title = "Rewrite search"
+branch = "session/search"
+base = "main"
+created = {created}
+status = "active"     # the lifecycle commands edit this line
+objectives = ["p99 query latency under 50 ms",
+              "remove the legacy index"]
+
+[[milestones]]
+id = "parser"
+title = "Query parser"
+tasks = ["lexer", "grammar", "errors", "docs"]
+
+[[milestones]]
+id   = "ranking"   # BM25
+title = "BM25 ranking"
+depends_on = ["parser"]
+due = 2026-11-20
+
+[criteria]
+milestones = "all"
+no_open_blockers = true
+"#,
+        created = repo.now_rfc3339()
+    )
+}
+
+/// A repository on branch `session/search` with the session file above committed.
+fn tracked() -> TestRepo {
+    let repo = TestRepo::with_commit();
+    repo.git(&["switch", "-q", "-c", "session/search"]);
+    repo.write(".sessions/search.toml", &session_file(&repo));
+    repo.commit("Start the search session\n\nSession: search\n");
+    repo
+}
+
+/// Commits as another author, one tick later.
+fn commit_as(repo: &TestRepo, name: &str, email: &str, message: &str) {
+    repo.tick(600);
+    let date = format!("{} +0000", repo.now());
+    let out = repo
+        .command("git")
+        .args([
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--no-verify",
+            "-m",
+            message,
+        ])
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn milestone<'a>(status: &'a Value, id: &str) -> &'a Value {
+    status["milestones"]
+        .as_array()
+        .expect("milestones")
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("milestone {id} in {status}"))
+}
+
+fn author<'a>(status: &'a Value, email: &str) -> &'a Value {
+    status["authors"]
+        .as_array()
+        .expect("authors")
+        .iter()
+        .find(|a| a["email"] == email)
+        .unwrap_or_else(|| panic!("author {email} in {status}"))
+}
+
+// ---- progress, blockers, time and effort -------------------------------------------------
+
+#[test]
+fn two_tasks_of_four_and_an_empty_milestone_give_a_quarter() {
+    let repo = tracked();
+    repo.commit("Lexer\n\nTask-Done: parser/lexer\n");
+    repo.commit("Grammar\n\nTask-Done: parser/grammar\nTask-Done: parser/lexer\n");
+    let s = repo.json(&["status"]);
+    assert_eq!(s["progress"]["fraction"], 0.25);
+    assert_eq!(s["progress"]["milestones_done"], 0);
+    assert_eq!(s["progress"]["milestones_total"], 2);
+    let parser = milestone(&s, "parser");
+    assert_eq!(parser["state"], "in_progress");
+    assert_eq!(
+        (
+            parser["tasks_done"].as_u64(),
+            parser["tasks_total"].as_u64()
+        ),
+        (Some(2), Some(4))
+    );
+    let ranking = milestone(&s, "ranking");
+    assert_eq!(ranking["state"], "pending");
+    assert_eq!(ranking["tasks_total"], 0);
+    // Due 2026-11-20, and the clock says 2026-11-24: overdue while not done.
+    assert_eq!(ranking["due"], "2026-11-20");
+    assert_eq!(ranking["overdue"], true);
+    let text = repo.run(&["status"]);
+    text.success();
+    assert!(text.stdout().contains("25%"), "{}", text.stdout());
+    assert!(text.stdout().contains("overdue"), "{}", text.stdout());
+}
+
+#[test]
+fn an_open_and_a_resolved_blocker_are_reported_as_such() {
+    let repo = tracked();
+    let raised = repo.commit(
+        "Try the corpus\n\nBlocker: #corpus need the 2024 dump\nBlocker: #flaky CI flakes\n",
+    );
+    let resolved = repo.commit("Pin the runner\n\nBlocker-Resolved: #flaky\n");
+    let s = repo.json(&["status"]);
+    let blockers = s["blockers"].as_array().expect("blockers");
+    assert_eq!(blockers.len(), 2, "{s}");
+    let corpus = blockers
+        .iter()
+        .find(|b| b["tag"] == "corpus")
+        .expect("corpus");
+    assert_eq!(corpus["state"], "open");
+    assert_eq!(corpus["text"], "need the 2024 dump");
+    assert_eq!(corpus["raised_in"], raised.as_str());
+    assert!(corpus["resolved_in"].is_null());
+    let flaky = blockers
+        .iter()
+        .find(|b| b["tag"] == "flaky")
+        .expect("flaky");
+    assert_eq!(flaky["state"], "resolved");
+    assert_eq!(flaky["resolved_in"], resolved.as_str());
+    let text = repo.run(&["status"]);
+    text.success();
+    let out = text.stdout();
+    assert!(
+        out.contains("#corpus") && out.contains(&format!("raised in {}", &raised[..7])),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("resolved in {}", &resolved[..7])),
+        "{out}"
+    );
+}
+
+#[test]
+fn reported_minutes_add_up_and_the_estimate_follows_streaks() {
+    let repo = tracked(); // Ada's first commit: a streak of its own, 30m.
+    commit_as(
+        &repo,
+        "Ada Lovelace",
+        "ada@example.org",
+        "Lexer\n\nMilestone: parser\nEffort: 1h\n",
+    ); // +10m
+    commit_as(
+        &repo,
+        "Ada Lovelace",
+        "ada@example.org",
+        "Parser\n\nMilestone: parser\nEffort: 30m\n",
+    ); // +10m
+    repo.tick(3 * 3600); // longer than the 2h gap: Ada's next commit starts a new streak
+    commit_as(
+        &repo,
+        "Ada Lovelace",
+        "ada@example.org",
+        "Docs\n\nEffort: 15m\n",
+    ); // +30m
+    commit_as(
+        &repo,
+        "Grace Hopper",
+        "grace@example.org",
+        "Rank\n\nMilestone: ranking\nEffort: 2h\n",
+    ); // 30m
+    let s = repo.json(&["status"]);
+    assert_eq!(s["commits"], 5);
+    assert_eq!(s["effort"]["reported_minutes"], 60 + 30 + 15 + 120);
+    assert_eq!(s["effort"]["estimated_minutes"], 30 + 10 + 10 + 30 + 30);
+    let ada = author(&s, "ada@example.org");
+    assert_eq!(
+        (
+            ada["commits"].as_u64(),
+            ada["reported_minutes"].as_u64(),
+            ada["estimated_minutes"].as_u64()
+        ),
+        (Some(4), Some(105), Some(80))
+    );
+    let grace = author(&s, "grace@example.org");
+    assert_eq!(
+        (
+            grace["reported_minutes"].as_u64(),
+            grace["estimated_minutes"].as_u64()
+        ),
+        (Some(120), Some(30))
+    );
+    assert_eq!(milestone(&s, "parser")["effort"]["reported_minutes"], 90);
+    assert_eq!(milestone(&s, "parser")["effort"]["estimated_minutes"], 20);
+    assert_eq!(milestone(&s, "ranking")["effort"]["reported_minutes"], 120);
+    assert_eq!(milestone(&s, "ranking")["effort"]["estimated_minutes"], 30);
+
+    let text = repo.run(&["status"]);
+    text.success();
+    let out = text.stdout();
+    assert!(out.contains("3h45m reported"), "{out}");
+    assert!(out.contains("~1h50m estimated"), "{out}");
+    assert!(out.contains("Grace Hopper"), "{out}");
+}
+
+#[test]
+fn elapsed_days_count_from_created_and_early_done_is_a_warning() {
+    let repo = tracked();
+    repo.commit("Ranking first\n\nMilestone-Done: ranking\n");
+    repo.tick(3 * 86_400);
+    repo.commit("Parser\n\nMilestone-Done: parser\n");
+    let s = repo.json(&["status"]);
+    assert_eq!(s["elapsed_days"], 3);
+    let warnings: Vec<&str> = s["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("milestone 'ranking' was marked done before 'parser'")),
+        "{warnings:?}"
+    );
+}
+
+// ---- lifecycle -----------------------------------------------------------------------------
+
+#[test]
+fn pause_resume_abandon_change_only_the_status_lines() {
+    let repo = tracked();
+    let before = repo.read(".sessions/search.toml");
+    let status_line = "status = \"active\"     # the lifecycle commands edit this line\n";
+    assert!(before.contains(status_line));
+
+    let out = repo.run(&["pause", "--reason", "waiting for the 2024 dump"]);
+    out.success();
+    assert!(out.stdout().contains("is paused"), "{}", out.stdout());
+    let paused = repo.read(".sessions/search.toml");
+    assert_eq!(
+        paused,
+        before.replace(
+            status_line,
+            "status = \"paused\"     # the lifecycle commands edit this line\nstatus_reason = \"waiting for the 2024 dump\"\n"
+        )
+    );
+    // Staged, and the diff is the status line plus the reason.
+    assert_eq!(
+        repo.git(&["diff", "--cached", "--numstat"]),
+        "2\t1\t.sessions/search.toml\n"
+    );
+    assert_eq!(repo.json(&["status"])["session"]["status"], "paused");
+
+    repo.run(&["resume", "search"]).success();
+    assert_eq!(repo.read(".sessions/search.toml"), before);
+    assert_eq!(repo.git(&["diff", "--cached", "--numstat"]), "");
+
+    repo.run(&["abandon", "--reason", "superseded"]).success();
+    let abandoned = repo.read(".sessions/search.toml");
+    assert_eq!(
+        abandoned,
+        before.replace(
+            status_line,
+            "status = \"abandoned\"     # the lifecycle commands edit this line\nstatus_reason = \"superseded\"\n"
+        )
+    );
+    repo.run(&["validate"]).success();
+}
+
+#[test]
+fn transitions_that_make_no_sense_are_refused() {
+    let repo = tracked();
+    repo.run(&["pause"]).success();
+    repo.run(&["pause"]).fails_with(2, "already paused");
+    repo.run(&["abandon", "search"]).success();
+    repo.run(&["resume"])
+        .fails_with(2, "is abandoned, so it cannot be resumed");
+    repo.run(&["finish", "--force"])
+        .fails_with(2, "is abandoned, so it cannot be finished");
+    repo.run(&["abandon"]).fails_with(2, "already abandoned");
+    repo.run(&["pause", "nope"])
+        .fails_with(2, "unknown session 'nope'");
+    assert!(
+        repo.read(".sessions/search.toml")
+            .contains("status = \"abandoned\"")
+    );
+}
+
+#[test]
+fn finish_refuses_unmet_criteria_unless_forced() {
+    let repo = tracked();
+    repo.commit("Parser\n\nMilestone-Done: parser\nBlocker: #corpus need data\n");
+    let before = repo.read(".sessions/search.toml");
+    let refused = repo.run(&["finish"]);
+    refused.fails_with(1, "not finished");
+    assert!(
+        refused.stderr().contains("not done: ranking"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(refused.stderr().contains("#corpus"), "{}", refused.stderr());
+    assert_eq!(repo.read(".sessions/search.toml"), before);
+
+    let forced = repo.run(&["finish", "--force"]);
+    forced.success();
+    assert!(
+        forced.stderr().contains("unmet criteria"),
+        "{}",
+        forced.stderr()
+    );
+    assert_eq!(repo.json(&["status"])["session"]["status"], "done");
+
+    // Met criteria need no force.
+    let repo = tracked();
+    repo.commit("All\n\nMilestone-Done: parser\nMilestone-Done: ranking\n");
+    repo.run(&["finish"]).success();
+    assert!(
+        repo.read(".sessions/search.toml")
+            .contains("status = \"done\"")
+    );
+}
+
+#[test]
+fn lifecycle_edits_the_work_tree_file_and_keeps_users_edits_unstaged() {
+    let repo = tracked();
+    // The user's own unstaged edit in the file is left for them to stage.
+    let mine = repo
+        .read(".sessions/search.toml")
+        .replace("# Search rewrite.", "# Search rewrite, v2.");
+    repo.write(".sessions/search.toml", &mine);
+    let out = repo.run(&["pause"]);
+    out.success();
+    assert!(out.stdout().contains("not staged"), "{}", out.stdout());
+    assert_eq!(repo.git(&["diff", "--cached", "--numstat"]), "");
+    assert!(
+        repo.read(".sessions/search.toml")
+            .contains("# Search rewrite, v2.")
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "Pause"]);
+
+    // On main the file is not in the work tree: say where it is.
+    repo.git(&["switch", "-q", "main"]);
+    repo.run(&["resume", "search"])
+        .fails_with(2, "switch to it (git switch session/search)");
+}
+
+// ---- context -------------------------------------------------------------------------------
+
+#[test]
+fn context_names_the_objectives_the_open_milestone_and_the_open_blocker() {
+    let repo = tracked();
+    repo.commit("Lexer\n\nTask-Done: parser/lexer\nEffort: 45m\n");
+    let raised = repo.commit("Try the corpus\n\nBlocker: #corpus need the 2024 dump\n");
+    let out = repo.run(&["context"]);
+    out.success();
+    let md = out.stdout();
+    for needle in [
+        "# Session `search`: Rewrite search\n",
+        "- p99 query latency under 50 ms\n",
+        "- remove the legacy index\n",
+        "- [ ] `parser` Query parser: in progress; tasks 1/4 done\n",
+        "  - tasks left: grammar, errors, docs\n",
+        "- [ ] `ranking` BM25 ranking: not started; **overdue** (due 2026-11-20); waits for parser\n",
+        &format!(
+            "- `#corpus` need the 2024 dump (raised in {} on 2026-11-24 by Ada Lovelace)",
+            &raised[..7]
+        ),
+        "effort 45m reported",
+        "Ada Lovelace: Lexer — task parser/lexer done; effort 45m",
+        "- [ ] no_open_blockers: open: #corpus\n",
+    ] {
+        assert!(md.contains(needle), "context lacks {needle:?}:\n{md}");
+    }
+    let j = repo.json(&["context", "search"]);
+    let left: Vec<&str> = j["milestones_left"]
+        .as_array()
+        .expect("left")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(left, ["parser", "ranking"]);
+    assert_eq!(j["open_blockers"][0]["tag"], "corpus");
+    assert_eq!(j["open_blockers"][0]["raised_in"], raised.as_str());
+    assert_eq!(j["recent_commits"].as_array().expect("commits").len(), 3);
+    assert_eq!(j["criteria_unmet"][0]["name"], "milestones");
+}
