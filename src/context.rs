@@ -100,7 +100,6 @@ pub struct Needed {
 pub struct Handoff {
     pub schema: u32,
     pub session: SessionHeader,
-    pub status_reason: Option<String>,
     pub progress: ProgressSummary,
     pub generated: String,
     pub elapsed_days: u64,
@@ -168,6 +167,7 @@ pub fn build(
     let t = |s: &str| clip(s, limits.text);
     let mut header = SessionHeader::new(session);
     header.title = t(&header.title);
+    header.status_reason = header.status_reason.as_deref().map(t);
     let (objectives, objectives_left) = capped(
         session.objectives.iter().map(|o| t(o)).collect(),
         limits.objectives,
@@ -250,7 +250,6 @@ pub fn build(
     Handoff {
         schema: 1,
         session: header,
-        status_reason: session.status_reason.as_deref().map(t),
         progress: ProgressSummary::new(progress),
         generated: crate::session::format_datetime(&now),
         elapsed_days: progress.elapsed_days,
@@ -389,7 +388,7 @@ pub fn markdown(h: &Handoff, now: DateTime<FixedOffset>) -> String {
     }
     out.push_str(&facts.join(" · "));
     out.push_str("  \n");
-    if let Some(r) = &h.status_reason {
+    if let Some(r) = &s.status_reason {
         out.push_str(&format!("**Why {}:** {}  \n", s.status, md(r)));
     }
     out.push_str(&format!(

@@ -6,6 +6,7 @@
 
 pub mod aggregate;
 pub mod cache;
+pub mod chart;
 pub mod command;
 pub mod config;
 pub mod context;
@@ -14,9 +15,11 @@ pub mod duration;
 pub mod error;
 pub mod gate;
 pub mod history;
+pub mod html;
 pub mod lifecycle;
 pub mod links;
 pub mod name;
+pub mod overview;
 pub mod progress;
 pub mod repo;
 pub mod report;

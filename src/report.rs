@@ -29,6 +29,8 @@ pub struct SessionHeader {
     pub id: String,
     pub title: String,
     pub status: String,
+    /// Why it is paused or abandoned, when the file says.
+    pub status_reason: Option<String>,
     pub branch: String,
     pub base: String,
     pub created: String,
@@ -43,6 +45,7 @@ impl SessionHeader {
             id: s.id_string(),
             title: s.title.clone(),
             status: s.status.to_string(),
+            status_reason: s.status_reason.clone(),
             branch: s.branch.clone(),
             base: s.base.clone(),
             created: session::format_datetime(&s.created),

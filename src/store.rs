@@ -304,11 +304,21 @@ fn strip_path_prefix(message: &str, path: &str) -> String {
 /// fsync the directory: a crash leaves the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".partial")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-").suffix(".partial");
+    // A new file gets 0666 less the umask, as any editor would give it (tempfile's 0600 would
+    // hide a shared report from a web server); a replaced file keeps its mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io("write in", dir, &e))?;
+    if overwrite && let Ok(meta) = fs::metadata(path) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::io("write", path, &e))?;
@@ -405,6 +415,26 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"three");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_keeps_the_mode_of_a_replaced_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.html");
+        write_atomic(&p, b"one", false).unwrap();
+        let fresh = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        let plain = dir.path().join("plain");
+        fs::File::create(&plain).unwrap();
+        let usual = fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+        assert_eq!(fresh, usual, "the mode any new file gets under this umask");
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"two", true).unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
     }
 
     #[test]

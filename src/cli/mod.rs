@@ -23,6 +23,7 @@ mod lifecycle;
 mod list;
 mod log;
 mod render;
+mod report;
 mod start;
 mod status;
 mod trust;
@@ -104,6 +105,7 @@ pub enum Command {
     Finish(lifecycle::FinishArgs),
     Abandon(lifecycle::AbandonArgs),
     Context(context::Args),
+    Report(report::Args),
     #[command(hide = true)]
     DebugTrailers(debug::Args),
 }
@@ -132,6 +134,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Finish(a) => lifecycle::finish(&global, a),
         Command::Abandon(a) => lifecycle::abandon(&global, a),
         Command::Context(a) => context::run(&global, a),
+        Command::Report(a) => report::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),
     }
 }

@@ -408,3 +408,151 @@ fn context_names_the_objectives_the_open_milestone_and_the_open_blocker() {
     assert_eq!(j["recent_commits"].as_array().expect("commits").len(), 3);
     assert_eq!(j["criteria_unmet"][0]["name"], "milestones");
 }
+
+// ---- report --------------------------------------------------------------------------------
+
+/// A second session, in the same work tree, with a title chosen to break a careless page.
+fn add_hostile_session(repo: &TestRepo) {
+    repo.write(
+        ".sessions/evil.toml",
+        &format!(
+            r#"schema = 1
+id = "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9f"
+name = "evil"
+title = '</title><script>alert("x")</script><img src=x onerror=alert(1)> & co'
+branch = "session/evil"
+base = "main"
+created = {}
+status = "paused"
+status_reason = "<b>bold</b> claims"
+objectives = ["<iframe src=//evil.example>"]
+"#,
+            repo.now_rfc3339()
+        ),
+    );
+    repo.commit("Add evil\n\nSession: evil\nBlocker: #xss <svg onload=alert(2)>\n");
+}
+
+#[test]
+fn report_html_draws_charts_for_every_session() {
+    let repo = tracked();
+    repo.commit("Lexer\n\nTask-Done: parser/lexer\nEffort: 1h\n");
+    repo.commit("Ranking\n\nMilestone-Done: ranking\nEffort: 30m\n");
+    add_hostile_session(&repo);
+    let out = repo.run(&["report", "--html", "report.html"]);
+    out.success();
+    assert!(
+        out.stdout().contains("Wrote report.html: 2 sessions."),
+        "{}",
+        out.stdout()
+    );
+    let html = repo.read("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for name in ["search", "evil"] {
+        assert!(html.contains(&format!("id=\"session-{name}\"")), "{name}");
+        assert!(
+            html.contains(&format!("href=\"#session-{name}\"")),
+            "{name}"
+        );
+    }
+    // Both sessions have commits: each gets a burn-up and an effort chart, as inline SVG.
+    assert!(html.matches("<svg ").count() >= 4);
+    assert!(html.contains("Burn-up of search"));
+    assert!(html.contains("Burn-up of evil"));
+    assert!(html.contains("Effort on search over time"));
+    assert!(
+        html.contains(">reported 1h30m</text>"),
+        "the legend carries the total"
+    );
+    assert!(html.contains(">tasks 1/4</text>"));
+    // Self-contained: nothing to fetch, nothing to run.
+    let without_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!without_ns.contains("http://") && !without_ns.contains("https://"));
+    assert!(!html.contains("<script") && !html.contains("<link"));
+    // Written whole: no temporary file left next to it.
+    let leftovers: Vec<String> = std::fs::read_dir(&repo.path)
+        .expect("dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let text = repo.run(&["report"]);
+    text.success();
+    assert!(
+        text.stdout().contains("search") && text.stdout().contains("evil"),
+        "{}",
+        text.stdout()
+    );
+    let j = repo.json(&["report"]);
+    let names: Vec<&str> = j["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter_map(|s| s["session"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["evil", "search"]);
+    assert_eq!(j["sessions"][1]["progress"]["fraction"], 0.625);
+    assert_eq!(j["sessions"][1]["effort"]["reported_minutes"], 90);
+    assert_eq!(
+        j["sessions"][0]["session"]["status_reason"],
+        "<b>bold</b> claims"
+    );
+}
+
+#[test]
+fn report_html_escapes_hostile_titles_and_text() {
+    let repo = tracked();
+    add_hostile_session(&repo);
+    repo.run(&["report", "--html", "report.html"]).success();
+    let html = repo.read("report.html");
+    assert!(
+        !html.contains("<script"),
+        "an injected script must not survive"
+    );
+    assert!(!html.contains("<img"));
+    assert!(!html.contains("<iframe"));
+    assert!(!html.contains("<svg onload"));
+    assert!(!html.contains("<b>bold"));
+    assert!(html.contains("&lt;/title&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; co"));
+    assert!(html.contains("&lt;svg onload=alert(2)&gt;"));
+    assert!(html.contains("&lt;iframe src=//evil.example&gt;"));
+    // The page's own <title> is intact: exactly one opening and one closing tag.
+    assert_eq!(html.matches("<title>Sessions").count(), 1);
+}
+
+#[test]
+fn report_with_a_session_without_commits_and_one_with_one() {
+    let repo = TestRepo::with_commit();
+    repo.write(
+        ".sessions/quiet.toml",
+        &format!(
+            "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d90\"\nname = \"quiet\"\n\
+             branch = \"session/quiet\"\nbase = \"main\"\ncreated = {}\nstatus = \"planned\"\n",
+            repo.now_rfc3339()
+        ),
+    );
+    repo.write(
+        ".sessions/once.toml",
+        &format!(
+            "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d91\"\nname = \"once\"\n\
+             branch = \"session/once\"\nbase = \"main\"\ncreated = {}\nstatus = \"active\"\n\
+             [[milestones]]\nid = \"m\"\n",
+            repo.now_rfc3339()
+        ),
+    );
+    repo.commit("The one commit\n\nSession: once\nEffort: 20m\n");
+    repo.run(&["report", "--html", "r.html"]).success();
+    let html = repo.read("r.html");
+    assert!(html.contains("Burn-up of once"));
+    assert!(!html.contains("Burn-up of quiet"));
+    assert!(html.contains("No commits yet: the charts appear"));
+    assert!(!html.contains("NaN") && !html.contains("inf\""));
+    let text = repo.run(&["report"]);
+    text.success();
+    assert!(
+        text.stdout().contains("once") && text.stdout().contains("no commits"),
+        "{}",
+        text.stdout()
+    );
+}
