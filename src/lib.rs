@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod context;
 pub mod criteria;
+pub mod doctor;
 pub mod duration;
 pub mod error;
 pub mod gate;

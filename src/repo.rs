@@ -567,6 +567,36 @@ impl Repo {
         ))
     }
 
+    /// The directory git runs hooks from, as `git rev-parse --git-path hooks` names it:
+    /// `core.hooksPath` (`~` expanded, relative to the top of the work tree), else `hooks` in
+    /// the git directory shared by all work trees. Also the `core.hooksPath` value, when set.
+    pub fn hooks_dir(&self) -> (PathBuf, Option<String>) {
+        let default = self.default_hooks_dir();
+        let Some(raw) = self
+            .config_string("core.hooksPath")
+            .filter(|v| !v.is_empty())
+        else {
+            return (default, None);
+        };
+        let expanded = self
+            .git
+            .config()
+            .ok()
+            .and_then(|c| c.get_path("core.hooksPath").ok())
+            .unwrap_or_else(|| PathBuf::from(&raw));
+        let dir = if expanded.is_absolute() {
+            expanded
+        } else {
+            self.workdir().unwrap_or(self.git.path()).join(expanded)
+        };
+        (dir, Some(raw))
+    }
+
+    /// `hooks` in the common git directory: where hooks live without `core.hooksPath`.
+    pub fn default_hooks_dir(&self) -> PathBuf {
+        self.git.commondir().join("hooks")
+    }
+
     /// A config value as git resolves it (local over global over system).
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.git.config().ok()?.get_string(key).ok()

@@ -18,6 +18,7 @@ mod check;
 mod context;
 mod debug;
 mod demo;
+mod doctor;
 mod init;
 mod lifecycle;
 mod list;
@@ -106,6 +107,7 @@ pub enum Command {
     Abandon(lifecycle::AbandonArgs),
     Context(context::Args),
     Report(report::Args),
+    Doctor(doctor::Args),
     #[command(hide = true)]
     DebugTrailers(debug::Args),
 }
@@ -135,6 +137,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Abandon(a) => lifecycle::abandon(&global, a),
         Command::Context(a) => context::run(&global, a),
         Command::Report(a) => report::run(&global, a),
+        Command::Doctor(a) => doctor::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),
     }
 }

@@ -556,3 +556,186 @@ fn report_with_a_session_without_commits_and_one_with_one() {
         text.stdout()
     );
 }
+
+// ---- doctor --------------------------------------------------------------------------------
+
+/// Where git runs hooks from in `repo`.
+fn hooks_dir(repo: &TestRepo) -> std::path::PathBuf {
+    let dir = repo.git(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"]);
+    std::path::PathBuf::from(dir.trim())
+}
+
+/// Puts trampolines like git-session's into `dir` (no commits follow: `hook` is not ours to run
+/// here).
+fn fake_hooks(dir: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).expect("hooks dir");
+    for name in ["prepare-commit-msg", "commit-msg", "post-commit"] {
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            format!("#!/bin/sh\nexec git session hook {name} \"$@\"\n"),
+        )
+        .expect("hook");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+}
+
+fn doctor_check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("check {name} in {report}"))
+}
+
+fn doctor_json(repo: &TestRepo, code: i32) -> Value {
+    let run = repo.run(&["doctor", "--json"]);
+    run.expect_code(code);
+    serde_json::from_slice(run.stdout_bytes()).expect("doctor JSON")
+}
+
+#[test]
+fn doctor_finds_missing_unrunnable_and_shadowed_hooks() {
+    let repo = tracked();
+    let out = repo.run(&["doctor"]);
+    out.expect_code(1);
+    let text = out.stdout();
+    assert!(
+        text.contains(
+            "the prepare-commit-msg, commit-msg, post-commit hooks are not installed in .git/hooks"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("fix: git session hooks install"), "{text}");
+    assert!(text.contains("✓ history"), "{text}");
+
+    fake_hooks(&hooks_dir(&repo), 0o644);
+    let j = doctor_json(&repo, 1);
+    let hooks = doctor_check(&j, "hooks");
+    assert_eq!(hooks["findings"].as_array().expect("findings").len(), 3);
+    assert_eq!(
+        hooks["findings"][0]["fix"],
+        "chmod +x .git/hooks/prepare-commit-msg"
+    );
+
+    fake_hooks(&hooks_dir(&repo), 0o755);
+    let out = repo.run(&["doctor"]);
+    out.success();
+    assert!(out.stdout().contains("All is well"), "{}", out.stdout());
+
+    // Another tool takes over through core.hooksPath: ours no longer run.
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    repo.write(
+        ".husky/_/commit-msg",
+        "#!/bin/sh\n. \"$(dirname \"$0\")/h\"\n",
+    );
+    let j = doctor_json(&repo, 1);
+    let problems: Vec<&str> = doctor_check(&j, "hooks")["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["problem"].as_str())
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains(".husky/_/commit-msg is husky's")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("shadowed: core.hooksPath is .husky/_")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn doctor_finds_a_shallow_clone() {
+    let origin = tracked();
+    origin.commit("More\n\nSession: search\n");
+    let clone = TestRepo::bare_dir();
+    let url = format!("file://{}", origin.path.display());
+    clone.git(&["clone", "-q", "--depth", "1", &url, "."]);
+    let out = clone.run(&["doctor"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout().contains("this is a shallow clone"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout().contains("fix: git fetch --unshallow"),
+        "{}",
+        out.stdout()
+    );
+    // The full clone is fine on that count.
+    let j = doctor_json(&origin, 1);
+    assert_eq!(doctor_check(&j, "history")["ok"], true);
+}
+
+#[test]
+fn doctor_finds_a_damaged_cache_that_list_then_rebuilds() {
+    let repo = tracked();
+    fake_hooks(&hooks_dir(&repo), 0o755);
+    repo.run(&["list"]).success();
+    let cache = repo.path.join(".git/git-session/cache");
+    let mut bytes = std::fs::read(&cache).expect("list wrote a cache");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&cache, &bytes).expect("damage");
+    let out = repo.run(&["doctor"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout().contains("the cache file is damaged"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout().contains(
+            "fix: rm -f .git/git-session/cache .git/git-session/cache-known && git session list"
+        ),
+        "{}",
+        out.stdout()
+    );
+    repo.run(&["list"]).success();
+    repo.run(&["doctor"]).success();
+}
+
+#[test]
+fn doctor_finds_branch_commits_without_trailers_and_its_fix_works() {
+    let repo = tracked();
+    let bare = repo.commit("Quick fix without a trailer\n");
+    let j = doctor_json(&repo, 1);
+    let check = doctor_check(&j, "session branches");
+    let problem = check["findings"][0]["problem"].as_str().expect("problem");
+    assert!(
+        problem.starts_with(&format!(
+            "1 commit on session/search name no session ({} \"Quick fix without a trailer\")",
+            &bare[..7]
+        )),
+        "{problem}"
+    );
+    let fix = check["findings"][0]["fix"].as_str().expect("fix");
+    // Run the fix as printed, the way a user would paste it.
+    let out = repo
+        .command("sh")
+        .args(["-c", fix])
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "{fix}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        repo.git(&["log", "-1", "--format=%B"])
+            .contains("Session: search")
+    );
+    let j = doctor_json(&repo, 1); // the hooks are still missing here
+    assert_eq!(doctor_check(&j, "session branches")["ok"], true);
+    fake_hooks(&hooks_dir(&repo), 0o755);
+    repo.run(&["doctor"]).success();
+}
