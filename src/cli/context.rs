@@ -17,6 +17,7 @@ use super::{Ctx, Global, emit, note, to_json};
 ///   git session context search > handoff.md
 ///   git session context --json | jq .milestones_left
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// The session (default: the one whose branch is checked out)
     pub name: Option<String>,

@@ -28,6 +28,7 @@ use super::{Ctx, Global, emit, state_dir, to_json};
 ///   git session doctor
 ///   git session doctor --json | jq '.checks[] | select(.ok | not)'
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Print JSON: {schema, ok, checks: [{name, ok, detail, findings: [{problem, fix}]}]}
     #[arg(long)]

@@ -20,6 +20,7 @@ use super::{Ctx, Global, emit, note};
 /// Example:
 ///   git session pause search --reason "waiting for the new index"
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct PauseArgs {
     /// The session (default: the one whose branch is checked out)
     pub name: Option<String>,
@@ -39,6 +40,7 @@ pub struct PauseArgs {
 /// Example:
 ///   git session resume search
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct ResumeArgs {
     /// The session (default: the one whose branch is checked out)
     pub name: Option<String>,
@@ -58,6 +60,7 @@ pub struct ResumeArgs {
 ///   git session finish search
 ///   git session finish search --force
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct FinishArgs {
     /// The session (default: the one whose branch is checked out)
     pub name: Option<String>,
@@ -77,6 +80,7 @@ pub struct FinishArgs {
 /// Example:
 ///   git session abandon search --reason "superseded by the vendor's search"
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct AbandonArgs {
     /// The session (default: the one whose branch is checked out)
     pub name: Option<String>,

@@ -31,6 +31,7 @@ use super::{Ctx, Global, emit, note, to_json};
 ///   git session report --html sessions.html
 ///   git session report --status active --json
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Only sessions with this status (repeatable): planned, active, paused, done, abandoned
     #[arg(long, value_name = "STATUS", value_parser = parse_status)]

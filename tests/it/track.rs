@@ -739,3 +739,28 @@ fn doctor_finds_branch_commits_without_trailers_and_its_fix_works() {
     fake_hooks(&hooks_dir(&repo), 0o755);
     repo.run(&["doctor"]).success();
 }
+
+#[test]
+fn help_teaches_each_new_command_with_examples_on_their_own_lines() {
+    let repo = TestRepo::new();
+    for (cmd, example) in [
+        (
+            "pause",
+            "  git session pause search --reason \"waiting for the new index\"\n",
+        ),
+        ("resume", "  git session resume search\n"),
+        ("finish", "  git session finish search --force\n"),
+        ("abandon", "  git session abandon search --reason"),
+        ("context", "  git session context search > handoff.md\n"),
+        ("report", "  git session report --html sessions.html\n"),
+        ("doctor", "  git session doctor\n"),
+    ] {
+        let out = repo.run(&[cmd, "--help"]);
+        out.success();
+        assert!(
+            out.stdout().contains(example),
+            "{cmd} --help:\n{}",
+            out.stdout()
+        );
+    }
+}
