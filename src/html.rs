@@ -117,7 +117,9 @@ fn ago(secs: i64) -> String {
     match secs.max(0) {
         s if s < 3600 => format!("{} min ago", s / 60),
         s if s < 86_400 => format!("{} h ago", s / 3600),
-        s => format!("{} d ago", s / 86_400),
+        s if s < 60 * 86_400 => format!("{} d ago", s / 86_400),
+        s if s < 730 * 86_400 => format!("{} mo ago", s / (30 * 86_400)),
+        s => format!("{} y ago", s / (365 * 86_400)),
     }
 }
 
@@ -739,7 +741,7 @@ pub fn page(page: &Page) -> String {
 mod tests {
     use super::*;
     use crate::links::from_message;
-    use crate::overview::{Activity, timeline};
+    use crate::overview::{Activity, Authors, timeline};
     use crate::progress::{CommitInfo, Estimate, derive};
     use crate::repo::CommitId;
     use crate::trailer::TrailerConfig;
@@ -775,7 +777,11 @@ mod tests {
             .iter()
             .map(|(s, commits)| {
                 let p = derive(s, commits, Estimate::default(), now);
-                let a: Vec<Activity> = commits.iter().map(|c| Activity::of(c, s)).collect();
+                let mut authors = Authors::default();
+                let a: Vec<Activity> = commits
+                    .iter()
+                    .map(|c| Activity::of(c, s, &mut authors))
+                    .collect();
                 let tl = timeline(s, &p, &a, Estimate::default());
                 (p, tl)
             })

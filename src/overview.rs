@@ -5,18 +5,32 @@
 use crate::progress::{CommitInfo, Estimate, Progress};
 use crate::session::Session;
 
-/// What the charts need of one commit: who, when, and the effort it reported.
+/// What the charts need of one commit: who, when, and the effort it reported. Small, because
+/// a report keeps one per commit of every session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {
-    /// The author's email, lowercased (as progress tells authors apart).
-    pub author: String,
+    /// The author, as a number standing for the lowercased email (as progress tells authors
+    /// apart); see [`Authors`].
+    pub author: u32,
     pub author_time: i64,
     pub reported_minutes: u64,
     pub is_merge: bool,
 }
 
+/// Numbers for authors' emails, so each commit's record holds a number, not a string.
+#[derive(Debug, Default)]
+pub struct Authors(std::collections::HashMap<String, u32>);
+
+impl Authors {
+    pub fn id(&mut self, email: &str) -> u32 {
+        let key = email.to_ascii_lowercase();
+        let next = self.0.len() as u32;
+        *self.0.entry(key).or_insert(next)
+    }
+}
+
 impl Activity {
-    pub fn of(c: &CommitInfo, session: &Session) -> Activity {
+    pub fn of(c: &CommitInfo, session: &Session, authors: &mut Authors) -> Activity {
         let reported_minutes = c
             .events_for(session)
             .into_iter()
@@ -26,7 +40,7 @@ impl Activity {
             })
             .sum();
         Activity {
-            author: c.author_email.to_ascii_lowercase(),
+            author: authors.id(&c.author_email),
             author_time: c.author_time,
             reported_minutes,
             is_merge: c.is_merge,
@@ -145,9 +159,9 @@ pub fn timeline(
         .collect();
     reported.sort();
     let mut by_author: Vec<&Activity> = activity.iter().filter(|a| !a.is_merge).collect();
-    by_author.sort_by(|a, b| (&a.author, a.author_time).cmp(&(&b.author, b.author_time)));
+    by_author.sort_by_key(|a| (a.author, a.author_time));
     let mut credits: Vec<(i64, i64)> = Vec::with_capacity(by_author.len());
-    let mut prev: Option<(&str, i64)> = None;
+    let mut prev: Option<(u32, i64)> = None;
     for a in by_author {
         let secs = match prev {
             Some((who, t)) if who == a.author && a.author_time - t <= estimate.max_gap_secs => {
@@ -155,7 +169,7 @@ pub fn timeline(
             }
             _ => estimate.first_commit_secs,
         };
-        prev = Some((&a.author, a.author_time));
+        prev = Some((a.author, a.author_time));
         credits.push((a.author_time, secs));
     }
     credits.sort();
@@ -236,7 +250,11 @@ mod tests {
         ];
         let now = DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").unwrap();
         let p = derive(&s, &commits, Estimate::default(), now);
-        let activity: Vec<Activity> = commits.iter().map(|c| Activity::of(c, &s)).collect();
+        let mut authors = Authors::default();
+        let activity: Vec<Activity> = commits
+            .iter()
+            .map(|c| Activity::of(c, &s, &mut authors))
+            .collect();
         let tl = timeline(&s, &p, &activity, Estimate::default());
         assert_eq!(
             tl.progress,

@@ -9,7 +9,7 @@ use git_session::duration::format_minutes;
 use git_session::error::{Error, Result};
 use git_session::history::{self, Sink, Tallies};
 use git_session::html::{self, Entry, Page};
-use git_session::overview::{self, Activity, Timeline};
+use git_session::overview::{self, Activity, Authors, Timeline};
 use git_session::progress::{CommitInfo, Progress};
 use git_session::report::{StatusReport, rfc3339};
 use git_session::session::{Session, Status};
@@ -64,6 +64,7 @@ struct Collect<'a> {
     sessions: &'a [Session],
     tallies: Tallies<'a>,
     activity: Vec<Vec<Activity>>,
+    authors: Authors,
     /// The commits of sessions that require trailers, to judge that criterion.
     kept: Vec<Option<Vec<CommitInfo>>>,
 }
@@ -72,7 +73,8 @@ impl Sink for Collect<'_> {
     fn commit(&mut self, c: &CommitInfo, members: &[usize]) {
         self.tallies.commit(c, members);
         for &m in members {
-            self.activity[m].push(Activity::of(c, &self.sessions[m]));
+            let a = Activity::of(c, &self.sessions[m], &mut self.authors);
+            self.activity[m].push(a);
             if let Some(list) = &mut self.kept[m] {
                 list.push(c.clone());
             }
@@ -97,8 +99,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .into_iter()
         .filter(|s| args.status.is_empty() || args.status.contains(&s.status))
         .collect();
-    let rows = gather(&ctx, &sessions)?;
-    let (rows, notes) = rows;
+    let (rows, notes) = gather(&ctx, &sessions)?;
 
     if let Some(path) = &args.html {
         let heading = ctx.repo.workdir().and_then(|p| p.file_name()).map_or_else(
@@ -161,6 +162,7 @@ fn gather(ctx: &Ctx, sessions: &[Session]) -> Result<(Vec<Row>, Vec<String>)> {
         sessions,
         tallies: Tallies::new(sessions),
         activity: vec![Vec::new(); sessions.len()],
+        authors: Authors::default(),
         kept: sessions
             .iter()
             .map(|s| {
@@ -327,6 +329,8 @@ fn ago(secs: i64) -> String {
     match secs.max(0) {
         s if s < 3600 => format!("{}m ago", s / 60),
         s if s < 86_400 => format!("{}h ago", s / 3600),
-        s => format!("{}d ago", s / 86_400),
+        s if s < 60 * 86_400 => format!("{}d ago", s / 86_400),
+        s if s < 730 * 86_400 => format!("{}mo ago", s / (30 * 86_400)),
+        s => format!("{}y ago", s / (365 * 86_400)),
     }
 }
