@@ -567,34 +567,33 @@ impl Repo {
         ))
     }
 
-    /// The directory git runs hooks from, as `git rev-parse --git-path hooks` names it:
-    /// `core.hooksPath` (`~` expanded, relative to the top of the work tree), else `hooks` in
-    /// the git directory shared by all work trees. Also the `core.hooksPath` value, when set.
-    pub fn hooks_dir(&self) -> (PathBuf, Option<String>) {
-        let default = self.default_hooks_dir();
-        let Some(raw) = self
-            .config_string("core.hooksPath")
-            .filter(|v| !v.is_empty())
-        else {
-            return (default, None);
-        };
-        let expanded = self
+    /// Where git looks for hooks, as `git rev-parse --git-path hooks` says: `core.hooksPath`
+    /// (with `~/` expanded; a relative path is relative to the top of the work tree, where git
+    /// runs hooks, or to the git directory when bare), else `hooks` in the common git directory
+    /// (shared by linked work trees).
+    pub fn hooks_dir(&self) -> HooksDir {
+        let configured = self
             .git
             .config()
             .ok()
             .and_then(|c| c.get_path("core.hooksPath").ok())
-            .unwrap_or_else(|| PathBuf::from(&raw));
-        let dir = if expanded.is_absolute() {
-            expanded
-        } else {
-            self.workdir().unwrap_or(self.git.path()).join(expanded)
-        };
-        (dir, Some(raw))
-    }
-
-    /// `hooks` in the common git directory: where hooks live without `core.hooksPath`.
-    pub fn default_hooks_dir(&self) -> PathBuf {
-        self.git.commondir().join("hooks")
+            .filter(|p| !p.as_os_str().is_empty());
+        match configured {
+            Some(p) => {
+                let raw = self
+                    .config_string("core.hooksPath")
+                    .unwrap_or_else(|| p.display().to_string());
+                let base = self.workdir().unwrap_or_else(|| self.git.path());
+                HooksDir {
+                    path: base.join(&p),
+                    configured: Some(raw),
+                }
+            }
+            None => HooksDir {
+                path: self.common_dir().join("hooks"),
+                configured: None,
+            },
+        }
     }
 
     /// A config value as git resolves it (local over global over system).
@@ -606,6 +605,14 @@ impl Repo {
     pub fn config_bool(&self, key: &str) -> Option<bool> {
         self.git.config().ok()?.get_bool(key).ok()
     }
+}
+
+/// Where git runs hooks from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HooksDir {
+    pub path: PathBuf,
+    /// `core.hooksPath` as configured, when it is set.
+    pub configured: Option<String>,
 }
 
 /// Queues a commit of a walk unless it was seen, or is known (then it is a boundary).

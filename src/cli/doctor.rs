@@ -127,7 +127,8 @@ fn text(ctx: &Ctx, checks: &[Check], found: usize) -> String {
 
 /// What is in the hooks directory git uses, and what `core.hooksPath` hides.
 fn hooks(repo: &Repo, shown: &dyn Fn(&Path) -> String) -> Hooks {
-    let (dir, hooks_path) = repo.hooks_dir();
+    let located = repo.hooks_dir();
+    let (dir, hooks_path) = (located.path, located.configured);
     let files = HOOKS
         .iter()
         .map(|name| {
@@ -149,7 +150,7 @@ fn hooks(repo: &Repo, shown: &dyn Fn(&Path) -> String) -> Hooks {
             }
         })
         .collect();
-    let default = repo.default_hooks_dir();
+    let default = repo.common_dir().join("hooks");
     let shadowed = if hooks_path.is_some() && !same_dir(&dir, &default) {
         HOOKS
             .iter()
