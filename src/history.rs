@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::{Aggregates, Summary};
-use crate::cache::{BranchEntry, Cache, CacheFile};
+use crate::aggregate::{AggregateSink, Aggregates, Summary};
+use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::links::{self, Links};
@@ -34,6 +34,8 @@ pub struct Coverage {
     pub visited: usize,
     /// Edges of a shallow clone the walk needed to go past.
     pub truncated_at: Vec<CommitId>,
+    /// The latest committer time among the commits visited.
+    pub newest: i64,
     /// Sentences about what was left out (a base branch that does not exist, …).
     pub notes: Vec<String>,
 }
@@ -321,12 +323,14 @@ pub fn aggregate_all(
             }
             aggs
         });
-        let mut ids = Vec::new();
         let mut batch = Batch::default();
+        let mut newest = i64::MIN;
+        let mut read = 0usize;
         let walked = repo.walk(tips, None, &mut |c| {
-            ids.push(c.id);
-            if ids.len() % 4096 == 0 {
-                progress(ids.len());
+            read += 1;
+            newest = newest.max(c.committer.time);
+            if read.is_multiple_of(4096) {
+                progress(read);
             }
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(&c.message);
@@ -346,11 +350,13 @@ pub fn aggregate_all(
         let aggs = parser
             .join()
             .map_err(|_| Error::unanswerable("reading history failed in a worker thread"))?;
-        let stats = walked?;
+        let mut stats = walked?;
+        let mut ids = std::mem::take(&mut stats.seen);
         ids.sort_unstable();
         let coverage = Coverage {
             visited: stats.visited,
             truncated_at: stats.truncated_at,
+            newest,
             notes: Vec::new(),
         };
         Ok((aggs, ids, coverage))
@@ -363,6 +369,9 @@ pub fn fingerprint(repo: &Repo) -> u64 {
     let text = format!("{}|{:?}", env!("CARGO_PKG_VERSION"), repo.trailer_config());
     crate::cache::checksum(text.as_bytes())
 }
+
+/// New commits worth writing the cache for; fewer are walked again next time instead.
+const SAVE_AFTER: usize = 64;
 
 /// Pending ids are merged into the known-commit file once there are this many.
 const PENDING_LIMIT: usize = 4096;
@@ -394,9 +403,10 @@ fn aggregates_for(
     let (aggs, ids, cov) = aggregate_all(repo, tips, progress)?;
     coverage.visited += cov.visited;
     coverage.truncated_at.extend(cov.truncated_at);
+    cache.newest = cov.newest;
     cache.fingerprint = fp;
     cache.tips = tips.to_vec();
-    cache.aggregates = aggs;
+    cache.aggregates = Table::from_map(aggs.by_key);
     cache.pending.clear();
     cache.branches.clear();
     cache.known = Default::default();
@@ -423,17 +433,24 @@ fn extend(
     coverage: &mut Coverage,
 ) -> Result<Option<bool>> {
     let pending: IdSet = cache.pending.iter().copied().collect();
+    let newest = cache.newest;
     let mut table: Option<Option<Vec<CommitId>>> = None;
     let section = cache.known;
     let cfg = repo.trailer_config();
-    let mut aggs = cache.aggregates.clone();
+    // Changed in place: when the walk cannot be exact the caller rebuilds everything anyway.
+    let aggs = &mut cache.aggregates;
     let mut new_ids = Vec::new();
+    let mut newest_seen = newest;
     let stats = repo.walk_until(
         tips,
         None,
-        &mut |id| {
+        &mut |id, time| {
             if old_tips.contains(&id) || pending.contains(&id) {
                 return true;
+            }
+            // Nothing the cache covers was committed later than its newest commit.
+            if time > newest {
+                return false;
             }
             let known = table.get_or_insert_with(|| file.and_then(|f| f.load_known(section)));
             // A missing table makes every commit look new; the damage check below catches it.
@@ -441,6 +458,7 @@ fn extend(
         },
         &mut |c| {
             new_ids.push(c.id);
+            newest_seen = newest_seen.max(c.committer.time);
             let links = links::from_message(&c.message, cfg);
             if links.named_sessions().next().is_some() {
                 aggs.add_commit(c.id, c.committer.time, &links);
@@ -460,8 +478,9 @@ fn extend(
     }
     coverage.visited += stats.visited;
     coverage.truncated_at.extend(stats.truncated_at);
-    cache.aggregates = aggs;
+    let new_count = new_ids.len();
     cache.tips = tips.to_vec();
+    cache.newest = newest_seen;
     cache.pending.extend(new_ids);
     cache.pending.sort_unstable();
     cache.pending.dedup();
@@ -479,7 +498,8 @@ fn extend(
             Err(_) => return Ok(None),
         }
     }
-    Ok(Some(true))
+    // A few new commits are cheap to walk again; write the cache when it saves real work.
+    Ok(Some(new_count >= SAVE_AFTER))
 }
 
 /// What `list` shows of each session, and what the walk could not see.
@@ -488,6 +508,8 @@ pub struct Listing {
     pub coverage: Coverage,
     /// Whether the cache changed and should be written.
     pub changed: bool,
+    /// How long each phase took, for `GIT_SESSION_TRACE`.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// The `list` numbers of every session in `sessions`, from `cache` (updated in place) where it
@@ -503,22 +525,29 @@ pub fn listing(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Listing> {
     let mut coverage = Coverage::default();
+    let clock = std::time::Instant::now();
+    let mut timings = Vec::new();
     let tips = repo.tips()?;
     let mut changed = aggregates_for(repo, &tips, cache, file, &mut coverage, progress)?;
+    timings.push(("history", clock.elapsed()));
     changed |= branch_aggregates(repo, sessions, cache, &mut coverage)?;
+    timings.push(("branches", clock.elapsed()));
     let mut summaries = Vec::with_capacity(sessions.len());
     for s in sessions {
         let id = s.id_string();
-        let by_name = cache.aggregates.get(s.name.as_str());
-        let by_id = cache.aggregates.get(&id);
+        let by_name = cache
+            .aggregates
+            .get(s.name.as_str())
+            .filter(|a| !a.is_empty());
+        let by_id = cache.aggregates.get(&id).filter(|a| !a.is_empty());
         let since = s.created.timestamp() - config.clock_skew_secs;
-        let exact = match (by_name, by_id) {
+        let exact = match (&by_name, &by_id) {
             (Some(_), Some(_)) => false,
             (Some(a), None) | (None, Some(a)) => a.earliest >= since,
             (None, None) => true,
         };
         let summary = if exact {
-            let mut agg = by_name.or(by_id).cloned().unwrap_or_default();
+            let mut agg = by_name.or(by_id).unwrap_or_default();
             if let Some(b) = cache
                 .branches
                 .iter()
@@ -546,10 +575,17 @@ pub fn listing(
         };
         summaries.push(summary);
     }
+    if cache.aggregates.is_damaged() {
+        // An entry that does not decode would read as empty: start over without the cache.
+        *cache = Cache::default();
+        return listing(repo, sessions, config, cache, file, progress);
+    }
+    timings.push(("summaries", clock.elapsed()));
     Ok(Listing {
         summaries,
         coverage,
         changed,
+        timings,
     })
 }
 
@@ -569,7 +605,6 @@ fn branch_aggregates(
     pairs.dedup();
     let cfg = repo.trailer_config();
     let mut entries = Vec::new();
-    let mut changed = false;
     for (branch, base) in pairs {
         let Some(tip) = repo.branch_commit(branch) else {
             continue;
@@ -587,7 +622,6 @@ fn branch_aggregates(
             entries.push(b.clone());
             continue;
         }
-        changed = true;
         let (ids, truncated) = repo.range(tip, &[base_tip])?;
         if truncated {
             coverage.truncated_at.push(tip);
@@ -609,7 +643,13 @@ fn branch_aggregates(
             aggregate,
         });
     }
-    changed |= entries.len() != cache.branches.len();
+    // Moved tips alone are cheap to recompute; a new or dropped pair is worth writing.
+    let pairs = |v: &[BranchEntry]| {
+        v.iter()
+            .map(|b| (b.branch.clone(), b.base.clone()))
+            .collect::<Vec<_>>()
+    };
+    let changed = pairs(&entries) != pairs(&cache.branches);
     cache.branches = entries;
     Ok(changed)
 }

@@ -363,6 +363,46 @@ impl Meter {
     }
 }
 
+/// Phase timings on stderr when `GIT_SESSION_TRACE` is set, as git's `GIT_TRACE_PERFORMANCE`.
+pub struct Trace {
+    start: Option<std::time::Instant>,
+}
+
+impl Trace {
+    pub fn new() -> Trace {
+        let on = std::env::var_os("GIT_SESSION_TRACE").is_some_and(|v| !v.is_empty() && v != "0");
+        Trace {
+            start: on.then(std::time::Instant::now),
+        }
+    }
+
+    pub fn mark(&mut self, what: &str) {
+        if let Some(start) = self.start {
+            eprintln!(
+                "trace: {:>9.3} ms  {what}",
+                start.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    }
+
+    /// Reports phases timed inside the library, relative to now.
+    pub fn phases(&mut self, what: &str, phases: &[(&'static str, std::time::Duration)]) {
+        if self.start.is_none() {
+            return;
+        }
+        let total = phases.last().map(|(_, d)| *d).unwrap_or_default();
+        let began = self.start.map(|s| s.elapsed().saturating_sub(total));
+        for (name, at) in phases {
+            if let Some(b) = began {
+                eprintln!(
+                    "trace: {:>9.3} ms  {what}: {name}",
+                    (b + *at).as_secs_f64() * 1e3
+                );
+            }
+        }
+    }
+}
+
 /// A diagnostic line on stderr.
 pub fn note(text: &str) {
     eprintln!("{text}");
