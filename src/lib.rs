@@ -9,6 +9,7 @@ pub mod criteria;
 pub mod duration;
 pub mod error;
 pub mod history;
+pub mod hooks;
 pub mod links;
 pub mod name;
 pub mod progress;

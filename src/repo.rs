@@ -546,6 +546,82 @@ impl Repo {
     pub fn config_bool(&self, key: &str) -> Option<bool> {
         self.git.config().ok()?.get_bool(key).ok()
     }
+
+    /// Where git looks for hooks, as `git rev-parse --git-path hooks` says: `core.hooksPath`
+    /// (with `~/` expanded; a relative path is relative to the top of the work tree, where git
+    /// runs hooks, or to the git directory when bare), else `hooks` in the common git directory
+    /// (shared by linked work trees; a submodule's is under the superproject's `.git/modules`).
+    pub fn hooks_dir(&self) -> HooksDir {
+        let configured = self
+            .git
+            .config()
+            .ok()
+            .and_then(|c| c.get_path("core.hooksPath").ok())
+            .filter(|p| !p.as_os_str().is_empty());
+        match configured {
+            Some(p) => {
+                let raw = self
+                    .config_string("core.hooksPath")
+                    .unwrap_or_else(|| p.display().to_string());
+                let base = self.workdir().unwrap_or_else(|| self.git_dir());
+                HooksDir {
+                    path: base.join(&p),
+                    configured: Some(raw),
+                }
+            }
+            None => HooksDir {
+                path: self.common_dir().join("hooks"),
+                configured: None,
+            },
+        }
+    }
+
+    /// What is under way in this work tree that makes commits from other commits: a merge, a
+    /// cherry-pick, a revert, a rebase (read from the state files in the git directory).
+    pub fn in_progress(&self) -> InProgress {
+        let dir = self.git_dir();
+        let has = |name: &str| dir.join(name).exists();
+        let rebase = ["rebase-merge", "rebase-apply"]
+            .iter()
+            .find(|d| has(d))
+            .map(|d| {
+                let head =
+                    std::fs::read_to_string(dir.join(d).join("head-name")).unwrap_or_default();
+                head.trim().strip_prefix("refs/heads/").map(str::to_string)
+            });
+        InProgress {
+            merge: has("MERGE_HEAD"),
+            cherry_pick: has("CHERRY_PICK_HEAD") || has("sequencer"),
+            revert: has("REVERT_HEAD"),
+            rebase,
+        }
+    }
+}
+
+/// Where git runs hooks from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HooksDir {
+    pub path: PathBuf,
+    /// `core.hooksPath` as configured, when it is set.
+    pub configured: Option<String>,
+}
+
+/// Operations under way in a work tree (see [`Repo::in_progress`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InProgress {
+    pub merge: bool,
+    /// A cherry-pick, or a sequence of picks or reverts (`.git/sequencer`).
+    pub cherry_pick: bool,
+    pub revert: bool,
+    /// A rebase: `Some(branch)` being rebased (`None` inside when it started detached).
+    pub rebase: Option<Option<String>>,
+}
+
+impl InProgress {
+    /// Whether commits are being made from other commits right now.
+    pub fn rewriting(&self) -> bool {
+        self.merge || self.cherry_pick || self.revert || self.rebase.is_some()
+    }
 }
 
 /// A commit waiting in the walk's queue, already read, ordered by committer time.
