@@ -16,6 +16,9 @@ use git_session::store::Store;
 
 mod debug;
 mod demo;
+mod focus;
+mod hook;
+mod hooks;
 mod init;
 mod list;
 mod log;
@@ -93,6 +96,10 @@ pub enum Command {
     Log(log::Args),
     Validate(validate::Args),
     Demo(demo::Args),
+    Focus(focus::Args),
+    Hooks(hooks::Args),
+    #[command(hide = true)]
+    Hook(hook::Args),
     #[command(hide = true)]
     DebugTrailers(debug::Args),
 }
@@ -113,6 +120,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Log(a) => log::run(&global, a),
         Command::Validate(a) => validate::run(&global, a),
         Command::Demo(a) => demo::run(&global, a),
+        Command::Focus(a) => focus::run(&global, a),
+        Command::Hooks(a) => hooks::run(&global, a),
+        Command::Hook(a) => hook::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),
     }
 }

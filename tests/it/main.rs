@@ -4,4 +4,5 @@
 mod core;
 mod differential;
 mod harness;
+mod hooks;
 mod trailer_cases;
