@@ -539,6 +539,13 @@ impl Repo {
 
     /// A config value as git resolves it (local over global over system).
     pub fn config_string(&self, key: &str) -> Option<String> {
+        if let Some(v) = command_line_config()
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
+            return Some(v.1);
+        }
         self.git.config().ok()?.get_string(key).ok()
     }
 
@@ -720,7 +727,87 @@ fn read_trailer_config(git: &git2::Repository) -> TrailerConfig {
             }
         }
     }
+    entries.extend(command_line_config().into_iter().filter(|(k, _)| {
+        let k = k.to_ascii_lowercase();
+        k == "core.commentchar" || k == "core.commentstring" || k.starts_with("trailer.")
+    }));
     TrailerConfig::from_entries(entries.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Configuration from git's command line (`git -c key=value`, `--config-env`, and
+/// `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`), which git hands to the
+/// processes it starts (hooks, `git session`) in the environment and ranks above every file.
+/// libgit2 does not read it, so it is read here, in order.
+fn command_line_config() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Ok(params) = std::env::var("GIT_CONFIG_PARAMETERS") {
+        out.extend(parse_config_parameters(&params));
+    }
+    let count: usize = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0);
+    for i in 0..count.min(1000) {
+        if let (Ok(k), Ok(v)) = (
+            std::env::var(format!("GIT_CONFIG_KEY_{i}")),
+            std::env::var(format!("GIT_CONFIG_VALUE_{i}")),
+        ) {
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+/// `GIT_CONFIG_PARAMETERS`: shell-quoted entries separated by spaces, each `'key'='value'`
+/// (git 2.31 and later), `'key=value'` (older), or `'key'` (a boolean set to true).
+pub fn parse_config_parameters(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        let Some((first, after)) = sq_dequote(rest) else {
+            break;
+        };
+        rest = after;
+        if let Some(value_part) = rest.strip_prefix('=') {
+            // `'key'=` with nothing quoted after it is `-c key`: a boolean set to true.
+            match sq_dequote(value_part) {
+                Some((value, after)) => {
+                    rest = after;
+                    out.push((first, value));
+                }
+                None => {
+                    rest = value_part;
+                    out.push((first, "true".to_string()));
+                }
+            }
+        } else {
+            match first.split_once('=') {
+                Some((k, v)) => out.push((k.to_string(), v.to_string())),
+                None => out.push((first, "true".to_string())),
+            }
+        }
+    }
+    out
+}
+
+/// One single-quoted word (`'it'\''s'` is "it's"): the text and what follows it.
+fn sq_dequote(text: &str) -> Option<(String, &str)> {
+    let mut rest = text.strip_prefix('\'')?;
+    let mut out = String::new();
+    loop {
+        let end = rest.find('\'')?;
+        out.push_str(&rest[..end]);
+        rest = &rest[end + 1..];
+        // git quotes ' and ! as '\'' and '\!'.
+        match rest.as_bytes() {
+            [b'\\', c @ (b'\'' | b'!'), b'\'', ..] => {
+                out.push(*c as char);
+                rest = &rest[3..];
+            }
+            _ => return Some((out, rest)),
+        }
+    }
 }
 
 /// The commits whose parents a shallow clone does not have (`$GIT_DIR/shallow`).
@@ -772,6 +859,34 @@ Subject line\n\nBody\n";
         let c = parse_commit(CommitId([0; 20]), b"author nobody\ncommitter <> x\n");
         assert_eq!(c.author, Person::default());
         assert!(c.message.is_empty());
+    }
+
+    #[test]
+    fn command_line_config_is_read_as_git_writes_it() {
+        assert_eq!(
+            parse_config_parameters("'core.commentchar'=';' 'trailer.sess.key'='Session' 'x.flag'"),
+            [
+                ("core.commentchar".to_string(), ";".to_string()),
+                ("trailer.sess.key".to_string(), "Session".to_string()),
+                ("x.flag".to_string(), "true".to_string()),
+            ]
+        );
+        assert_eq!(
+            parse_config_parameters("'a.b=it'\\''s' 'c.d'='x y'"),
+            [
+                ("a.b".to_string(), "it's".to_string()),
+                ("c.d".to_string(), "x y".to_string())
+            ]
+        );
+        // As git 2.47 writes `-c x.flag -c 'alias.z=!cmd'`.
+        assert_eq!(
+            parse_config_parameters("'x.flag'= 'alias.z'=''\\!'cmd'"),
+            [
+                ("x.flag".to_string(), "true".to_string()),
+                ("alias.z".to_string(), "!cmd".to_string())
+            ]
+        );
+        assert!(parse_config_parameters("garbage").is_empty());
     }
 
     #[test]

@@ -319,6 +319,20 @@ fn commit_v_gets_the_trailer_above_the_scissors() {
         c.env("GIT_EDITOR", &editor);
     });
     assert_eq!(body(&repo, "HEAD"), "Edited subject\n\nSession: search\n\n");
+
+    // And given on git's command line, which reaches the hooks in the environment.
+    repo.git(&["config", "--unset", "core.commentChar"]);
+    repo.write("src/lib.rs", "More: diff\n");
+    repo.git(&["add", "-A"]);
+    repo.tick(600);
+    let out = repo.git_with(
+        &["-c", "core.commentString=//", "commit", "-q", "-v"],
+        |c| {
+            c.env("GIT_EDITOR", &editor);
+        },
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(body(&repo, "HEAD"), "Edited subject\n\nSession: search\n\n");
 }
 
 #[test]
