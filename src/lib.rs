@@ -13,6 +13,7 @@ pub mod duration;
 pub mod error;
 pub mod gate;
 pub mod history;
+pub mod hooks;
 pub mod links;
 pub mod name;
 pub mod progress;

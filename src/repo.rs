@@ -600,12 +600,95 @@ impl Repo {
 
     /// A config value as git resolves it (local over global over system).
     pub fn config_string(&self, key: &str) -> Option<String> {
+        if let Some(v) = command_line_config()
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
+            return Some(v.1);
+        }
         self.git.config().ok()?.get_string(key).ok()
     }
 
     /// A boolean config value (`true`, `yes`, `on`, `1`, …).
     pub fn config_bool(&self, key: &str) -> Option<bool> {
         self.git.config().ok()?.get_bool(key).ok()
+    }
+
+    /// Where git looks for hooks, as `git rev-parse --git-path hooks` says: `core.hooksPath`
+    /// (with `~/` expanded; a relative path is relative to the top of the work tree, where git
+    /// runs hooks, or to the git directory when bare), else `hooks` in the common git directory
+    /// (shared by linked work trees; a submodule's is under the superproject's `.git/modules`).
+    pub fn hooks_dir(&self) -> HooksDir {
+        let configured = self
+            .git
+            .config()
+            .ok()
+            .and_then(|c| c.get_path("core.hooksPath").ok())
+            .filter(|p| !p.as_os_str().is_empty());
+        match configured {
+            Some(p) => {
+                let raw = self
+                    .config_string("core.hooksPath")
+                    .unwrap_or_else(|| p.display().to_string());
+                let base = self.workdir().unwrap_or_else(|| self.git_dir());
+                HooksDir {
+                    path: base.join(&p),
+                    configured: Some(raw),
+                }
+            }
+            None => HooksDir {
+                path: self.common_dir().join("hooks"),
+                configured: None,
+            },
+        }
+    }
+
+    /// What is under way in this work tree that makes commits from other commits: a merge, a
+    /// cherry-pick, a revert, a rebase (read from the state files in the git directory).
+    pub fn in_progress(&self) -> InProgress {
+        let dir = self.git_dir();
+        let has = |name: &str| dir.join(name).exists();
+        let rebase = ["rebase-merge", "rebase-apply"]
+            .iter()
+            .find(|d| has(d))
+            .map(|d| {
+                let head =
+                    std::fs::read_to_string(dir.join(d).join("head-name")).unwrap_or_default();
+                head.trim().strip_prefix("refs/heads/").map(str::to_string)
+            });
+        InProgress {
+            merge: has("MERGE_HEAD"),
+            cherry_pick: has("CHERRY_PICK_HEAD") || has("sequencer"),
+            revert: has("REVERT_HEAD"),
+            rebase,
+        }
+    }
+}
+
+/// Where git runs hooks from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HooksDir {
+    pub path: PathBuf,
+    /// `core.hooksPath` as configured, when it is set.
+    pub configured: Option<String>,
+}
+
+/// Operations under way in a work tree (see [`Repo::in_progress`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InProgress {
+    pub merge: bool,
+    /// A cherry-pick, or a sequence of picks or reverts (`.git/sequencer`).
+    pub cherry_pick: bool,
+    pub revert: bool,
+    /// A rebase: `Some(branch)` being rebased (`None` inside when it started detached).
+    pub rebase: Option<Option<String>>,
+}
+
+impl InProgress {
+    /// Whether commits are being made from other commits right now.
+    pub fn rewriting(&self) -> bool {
+        self.merge || self.cherry_pick || self.revert || self.rebase.is_some()
     }
 }
 
@@ -726,7 +809,87 @@ fn read_trailer_config(git: &git2::Repository) -> TrailerConfig {
             }
         }
     }
+    entries.extend(command_line_config().into_iter().filter(|(k, _)| {
+        let k = k.to_ascii_lowercase();
+        k == "core.commentchar" || k == "core.commentstring" || k.starts_with("trailer.")
+    }));
     TrailerConfig::from_entries(entries.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Configuration from git's command line (`git -c key=value`, `--config-env`, and
+/// `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`), which git hands to the
+/// processes it starts (hooks, `git session`) in the environment and ranks above every file.
+/// libgit2 does not read it, so it is read here, in order.
+fn command_line_config() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Ok(params) = std::env::var("GIT_CONFIG_PARAMETERS") {
+        out.extend(parse_config_parameters(&params));
+    }
+    let count: usize = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0);
+    for i in 0..count.min(1000) {
+        if let (Ok(k), Ok(v)) = (
+            std::env::var(format!("GIT_CONFIG_KEY_{i}")),
+            std::env::var(format!("GIT_CONFIG_VALUE_{i}")),
+        ) {
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+/// `GIT_CONFIG_PARAMETERS`: shell-quoted entries separated by spaces, each `'key'='value'`
+/// (git 2.31 and later), `'key=value'` (older), or `'key'` (a boolean set to true).
+pub fn parse_config_parameters(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        let Some((first, after)) = sq_dequote(rest) else {
+            break;
+        };
+        rest = after;
+        if let Some(value_part) = rest.strip_prefix('=') {
+            // `'key'=` with nothing quoted after it is `-c key`: a boolean set to true.
+            match sq_dequote(value_part) {
+                Some((value, after)) => {
+                    rest = after;
+                    out.push((first, value));
+                }
+                None => {
+                    rest = value_part;
+                    out.push((first, "true".to_string()));
+                }
+            }
+        } else {
+            match first.split_once('=') {
+                Some((k, v)) => out.push((k.to_string(), v.to_string())),
+                None => out.push((first, "true".to_string())),
+            }
+        }
+    }
+    out
+}
+
+/// One single-quoted word (`'it'\''s'` is "it's"): the text and what follows it.
+fn sq_dequote(text: &str) -> Option<(String, &str)> {
+    let mut rest = text.strip_prefix('\'')?;
+    let mut out = String::new();
+    loop {
+        let end = rest.find('\'')?;
+        out.push_str(&rest[..end]);
+        rest = &rest[end + 1..];
+        // git quotes ' and ! as '\'' and '\!'.
+        match rest.as_bytes() {
+            [b'\\', c @ (b'\'' | b'!'), b'\'', ..] => {
+                out.push(*c as char);
+                rest = &rest[3..];
+            }
+            _ => return Some((out, rest)),
+        }
+    }
 }
 
 /// The commits whose parents a shallow clone does not have (`$GIT_DIR/shallow`).
@@ -778,6 +941,34 @@ Subject line\n\nBody\n";
         let c = parse_commit(CommitId([0; 20]), b"author nobody\ncommitter <> x\n");
         assert_eq!(c.author, Person::default());
         assert!(c.message.is_empty());
+    }
+
+    #[test]
+    fn command_line_config_is_read_as_git_writes_it() {
+        assert_eq!(
+            parse_config_parameters("'core.commentchar'=';' 'trailer.sess.key'='Session' 'x.flag'"),
+            [
+                ("core.commentchar".to_string(), ";".to_string()),
+                ("trailer.sess.key".to_string(), "Session".to_string()),
+                ("x.flag".to_string(), "true".to_string()),
+            ]
+        );
+        assert_eq!(
+            parse_config_parameters("'a.b=it'\\''s' 'c.d'='x y'"),
+            [
+                ("a.b".to_string(), "it's".to_string()),
+                ("c.d".to_string(), "x y".to_string())
+            ]
+        );
+        // As git 2.47 writes `-c x.flag -c 'alias.z=!cmd'`.
+        assert_eq!(
+            parse_config_parameters("'x.flag'= 'alias.z'=''\\!'cmd'"),
+            [
+                ("x.flag".to_string(), "true".to_string()),
+                ("alias.z".to_string(), "!cmd".to_string())
+            ]
+        );
+        assert!(parse_config_parameters("garbage").is_empty());
     }
 
     #[test]

@@ -17,6 +17,9 @@ use git_session::store::Store;
 mod check;
 mod debug;
 mod demo;
+mod focus;
+mod hook;
+mod hooks;
 mod init;
 mod list;
 mod log;
@@ -97,6 +100,10 @@ pub enum Command {
     Trust(trust::Args),
     Validate(validate::Args),
     Demo(demo::Args),
+    Focus(focus::Args),
+    Hooks(hooks::Args),
+    #[command(hide = true)]
+    Hook(hook::Args),
     #[command(hide = true)]
     DebugTrailers(debug::Args),
 }
@@ -120,6 +127,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Trust(a) => trust::run(&global, a),
         Command::Validate(a) => validate::run(&global, a),
         Command::Demo(a) => demo::run(&global, a),
+        Command::Focus(a) => focus::run(&global, a),
+        Command::Hooks(a) => hooks::run(&global, a),
+        Command::Hook(a) => hook::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),
     }
 }

@@ -6,6 +6,7 @@ mod check;
 mod core;
 mod differential;
 mod harness;
+mod hooks;
 mod trailer_cases;
 
 #[path = "../../benches/support/synth.rs"]
