@@ -385,21 +385,24 @@ fn aggregates_for(
     cache: &mut Cache,
     file: Option<&CacheFile>,
     coverage: &mut Coverage,
-    progress: &mut dyn FnMut(usize),
-) -> Result<bool> {
+    progress: Option<&mut dyn FnMut(usize)>,
+) -> Result<Option<bool>> {
     let fp = fingerprint(repo);
     let old_tips: IdSet = cache.tips.iter().copied().collect();
     let new_tips: IdSet = tips.iter().copied().collect();
     if cache.fingerprint == fp && !cache.tips.is_empty() && old_tips == new_tips {
-        return Ok(false);
+        return Ok(Some(false));
     }
     if cache.fingerprint == fp
         && !cache.tips.is_empty()
         && let Some(changed) = extend(repo, tips, &old_tips, &new_tips, cache, file, coverage)?
     {
-        return Ok(changed);
+        return Ok(Some(changed));
     }
-    // No usable cache, or history was rewritten: read it all.
+    // No usable cache, or history was rewritten: read it all, if the caller allows.
+    let Some(progress) = progress else {
+        return Ok(None);
+    };
     let (aggs, ids, cov) = aggregate_all(repo, tips, progress)?;
     coverage.visited += cov.visited;
     coverage.truncated_at.extend(cov.truncated_at);
@@ -414,11 +417,11 @@ fn aggregates_for(
         && let Ok(section) = f.save_known(&ids)
     {
         cache.known = section;
-        return Ok(true);
+        return Ok(Some(true));
     }
     // Without a known-commit file the next run cannot extend this one.
     cache.tips.clear();
-    Ok(file.is_some())
+    Ok(Some(file.is_some()))
 }
 
 /// Walks only the commits new since the cache's tips. `None` when that cannot be exact: an old
@@ -524,78 +527,130 @@ pub fn listing(
     file: Option<&CacheFile>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Listing> {
+    match listing_with(repo, sessions, config, cache, file, Some(progress))? {
+        Some(l) => Ok(l),
+        None => Err(Error::unanswerable("history could not be read")),
+    }
+}
+
+/// As [`listing`], but only from an existing cache, walking just the commits new since it was
+/// written: `None` when that would take a walk of all history (no cache, rewritten history).
+/// For hooks, which must stay fast.
+pub fn cached_listing(
+    repo: &Repo,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: &CacheFile,
+) -> Result<Option<Listing>> {
+    if cache.tips.is_empty() {
+        return Ok(None);
+    }
+    listing_with(repo, sessions, config, cache, Some(file), None)
+}
+
+fn listing_with(
+    repo: &Repo,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+    mut progress: Option<&mut dyn FnMut(usize)>,
+) -> Result<Option<Listing>> {
     let mut coverage = Coverage::default();
     let clock = std::time::Instant::now();
     let mut timings = Vec::new();
     let tips = repo.tips()?;
-    let mut changed = aggregates_for(repo, &tips, cache, file, &mut coverage, progress)?;
+    let full = progress.as_deref_mut().map(|p| p as &mut dyn FnMut(usize));
+    let Some(mut changed) = aggregates_for(repo, &tips, cache, file, &mut coverage, full)? else {
+        return Ok(None);
+    };
     timings.push(("history", clock.elapsed()));
-    changed |= branch_aggregates(repo, sessions, cache, &mut coverage)?;
+    let (branches_changed, branches) = branch_aggregates(repo, sessions, cache, &mut coverage)?;
+    changed |= branches_changed;
     timings.push(("branches", clock.elapsed()));
     let mut summaries = Vec::with_capacity(sessions.len());
     for s in sessions {
-        let id = s.id_string();
-        let by_name = cache
-            .aggregates
-            .get(s.name.as_str())
-            .filter(|a| !a.is_empty());
-        let by_id = cache.aggregates.get(&id).filter(|a| !a.is_empty());
-        let since = s.created.timestamp() - config.clock_skew_secs;
-        let exact = match (&by_name, &by_id) {
-            (Some(_), Some(_)) => false,
-            (Some(a), None) | (None, Some(a)) => a.earliest >= since,
-            (None, None) => true,
-        };
-        let summary = if exact {
-            let mut agg = by_name.or(by_id).unwrap_or_default();
-            if let Some(b) = cache
-                .branches
-                .iter()
-                .find(|b| b.branch == s.branch && b.base == s.base)
-            {
-                agg.merge(&b.aggregate);
-            }
-            agg.summary(s)
-        } else {
-            // Named both ways, or by commits from before it existed: count it exactly.
-            let (commits, cov) = session_commits(repo, s, config)?;
-            coverage.truncated_at.extend(cov.truncated_at);
-            let mut tally = Tally::new(s);
-            for c in &commits {
-                tally.add(s, c);
-            }
-            let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
-            Summary {
-                fraction: p.fraction,
-                milestones_done: p.milestones_done,
-                milestones_total: p.milestones_total,
-                commits: p.commits,
-                open_blockers: p.open_blockers().count(),
-            }
-        };
-        summaries.push(summary);
+        summaries.push(summary_of(
+            repo,
+            s,
+            config,
+            cache,
+            &branches,
+            &mut coverage,
+        )?);
     }
     if cache.aggregates.is_damaged() {
         // An entry that does not decode would read as empty: start over without the cache.
         *cache = Cache::default();
-        return listing(repo, sessions, config, cache, file, progress);
+        return listing_with(repo, sessions, config, cache, file, progress);
     }
     timings.push(("summaries", clock.elapsed()));
-    Ok(Listing {
+    Ok(Some(Listing {
         summaries,
         coverage,
         changed,
         timings,
+    }))
+}
+
+/// One session's `list` numbers from the aggregates in `cache` and the branch-rule results
+/// checked in this run.
+fn summary_of(
+    repo: &Repo,
+    s: &Session,
+    config: &Config,
+    cache: &Cache,
+    branches: &[BranchEntry],
+    coverage: &mut Coverage,
+) -> Result<Summary> {
+    let id = s.id_string();
+    let by_name = cache
+        .aggregates
+        .get(s.name.as_str())
+        .filter(|a| !a.is_empty());
+    let by_id = cache.aggregates.get(&id).filter(|a| !a.is_empty());
+    let since = s.created.timestamp() - config.clock_skew_secs;
+    let exact = match (&by_name, &by_id) {
+        (Some(_), Some(_)) => false,
+        (Some(a), None) | (None, Some(a)) => a.earliest >= since,
+        (None, None) => true,
+    };
+    if exact {
+        let mut agg = by_name.or(by_id).unwrap_or_default();
+        if let Some(b) = branches
+            .iter()
+            .find(|b| b.branch == s.branch && b.base == s.base)
+        {
+            agg.merge(&b.aggregate);
+        }
+        return Ok(agg.summary(s));
+    }
+    // Named both ways, or by commits from before it existed: count it exactly.
+    let (commits, cov) = session_commits(repo, s, config)?;
+    coverage.truncated_at.extend(cov.truncated_at);
+    let mut tally = Tally::new(s);
+    for c in &commits {
+        tally.add(s, c);
+    }
+    let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
+    Ok(Summary {
+        fraction: p.fraction,
+        milestones_done: p.milestones_done,
+        milestones_total: p.milestones_total,
+        commits: p.commits,
+        open_blockers: p.open_blockers().count(),
     })
 }
 
-/// Brings the branch-rule aggregates of every (branch, base) pair in use up to date.
+/// Brings the branch-rule aggregates of every (branch, base) pair in use up to date; returns
+/// whether that is worth writing, and the entries that hold now.
 fn branch_aggregates(
     repo: &Repo,
     sessions: &[Session],
     cache: &mut Cache,
     coverage: &mut Coverage,
-) -> Result<bool> {
+) -> Result<(bool, Vec<BranchEntry>)> {
     let mut pairs: Vec<(&str, &str)> = sessions
         .iter()
         .filter(|s| s.branch != s.base)
@@ -643,13 +698,20 @@ fn branch_aggregates(
             aggregate,
         });
     }
-    // Moved tips alone are cheap to recompute; a new or dropped pair is worth writing.
-    let pairs = |v: &[BranchEntry]| {
-        v.iter()
-            .map(|b| (b.branch.clone(), b.base.clone()))
-            .collect::<Vec<_>>()
-    };
-    let changed = pairs(&entries) != pairs(&cache.branches);
-    cache.branches = entries;
-    Ok(changed)
+    // Moved tips alone are cheap to recompute; a new pair is worth writing. Pairs this run did
+    // not ask about are kept (their tips guard them), so a hook asking about one session does
+    // not throw away what list computed for all of them.
+    let key = |b: &BranchEntry| (b.branch.clone(), b.base.clone());
+    let changed = entries
+        .iter()
+        .any(|e| !cache.branches.iter().any(|b| key(b) == key(e)));
+    let kept: Vec<BranchEntry> = std::mem::take(&mut cache.branches)
+        .into_iter()
+        .filter(|b| !entries.iter().any(|e| key(e) == key(b)))
+        .collect();
+    let mut all = entries.clone();
+    all.extend(kept);
+    all.sort_by_key(key);
+    cache.branches = all;
+    Ok((changed, entries))
 }

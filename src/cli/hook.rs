@@ -6,6 +6,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use git_session::cache::CacheFile;
 use git_session::config::Config;
 use git_session::error::{Error, Result};
 use git_session::history;
@@ -429,22 +430,49 @@ fn post_commit() -> Result<()> {
         first_commit_secs: config.estimate_first_commit_secs,
     };
     let now = now()?;
-    for s in targets.iter().take(3) {
-        let (commits, coverage) = history::session_commits(&repo, s, &config)?;
-        if !coverage.truncated_at.is_empty() {
-            continue;
-        }
-        let p = progress::derive(s, &commits, estimate, now);
+    let targets: Vec<Session> = targets.into_iter().take(3).collect();
+    let events_for = |s: &Session| -> Vec<&links::Event> {
         let id = s.id_string();
-        let events: Vec<&links::Event> = found
+        found
             .events
             .iter()
             .filter(|e| {
                 e.qualifier()
                     .is_none_or(|q| q == s.name.as_str() || q.eq_ignore_ascii_case(&id))
             })
-            .collect();
-        eprintln!("{}", hooks::progress_line(s.name.as_str(), &p, &events));
+            .collect()
+    };
+    // With a cache, an answer costs the commits new since it was written, however old the
+    // session; without one, the session's own bounded walk.
+    let file = CacheFile::new(&super::state_dir(&repo));
+    if let Some(mut cache) = file.load()
+        && let Some(listing) = history::cached_listing(&repo, &targets, &config, &mut cache, &file)?
+        && listing.coverage.truncated_at.is_empty()
+    {
+        for (s, summary) in targets.iter().zip(&listing.summaries) {
+            eprintln!(
+                "{}",
+                hooks::summary_line(s.name.as_str(), summary, &events_for(s))
+            );
+        }
+        if listing.changed
+            && let Some(_lock) = git_session::store::Lock::try_acquire(&store.lock_path())
+        {
+            cache.written_at = chrono::Utc::now().timestamp();
+            let _ = file.save(&cache);
+        }
+        return Ok(());
+    }
+    for s in &targets {
+        let (commits, coverage) = history::session_commits(&repo, s, &config)?;
+        if !coverage.truncated_at.is_empty() {
+            continue;
+        }
+        let p = progress::derive(s, &commits, estimate, now);
+        eprintln!(
+            "{}",
+            hooks::progress_line(s.name.as_str(), &p, &events_for(s))
+        );
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod install;
 pub mod managers;
 pub mod message;
 
+use crate::aggregate::Summary;
 use crate::links::Event;
 use crate::progress::Progress;
 
@@ -61,33 +62,52 @@ pub fn set_focus(text: &str, session: &str, milestone: Option<&str>) -> String {
 
 /// The `post-commit` line: `search: 50% · 1/2 milestones · parser done`.
 pub fn progress_line(session: &str, progress: &Progress, events: &[&Event]) -> String {
-    let percent = (progress.fraction * 100.0).floor();
+    line(
+        session,
+        &Summary {
+            fraction: progress.fraction,
+            milestones_done: progress.milestones_done,
+            milestones_total: progress.milestones_total,
+            commits: progress.commits,
+            open_blockers: progress.open_blockers().count(),
+        },
+        events,
+        |id| {
+            progress
+                .milestones
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| m.commits)
+        },
+    )
+}
+
+/// The `post-commit` line from the cached numbers `list` shows (no per-milestone counts).
+pub fn summary_line(session: &str, summary: &Summary, events: &[&Event]) -> String {
+    line(session, summary, events, |_| None)
+}
+
+fn line(
+    session: &str,
+    s: &Summary,
+    events: &[&Event],
+    milestone_commits: impl Fn(&str) -> Option<usize>,
+) -> String {
+    let percent = (s.fraction * 100.0).floor();
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { one } else { many }.to_string();
     let mut parts = vec![
         format!("{session}: {percent:.0}%"),
         format!(
             "{}/{} {}",
-            progress.milestones_done,
-            progress.milestones_total,
-            if progress.milestones_total == 1 {
-                "milestone"
-            } else {
-                "milestones"
-            }
+            s.milestones_done,
+            s.milestones_total,
+            plural(s.milestones_total, "milestone", "milestones")
         ),
     ];
     for e in events {
         let part = match e {
-            Event::Milestone { milestone, .. } => progress
-                .milestones
-                .iter()
-                .find(|m| m.id == *milestone)
-                .map(|m| {
-                    let n = m.commits;
-                    format!(
-                        "{milestone}: {n} {}",
-                        if n == 1 { "commit" } else { "commits" }
-                    )
-                }),
+            Event::Milestone { milestone, .. } => milestone_commits(milestone)
+                .map(|n| format!("{milestone}: {n} {}", plural(n, "commit", "commits"))),
             other => message::describe(other),
         };
         if let Some(p) = part
@@ -96,11 +116,11 @@ pub fn progress_line(session: &str, progress: &Progress, events: &[&Event]) -> S
             parts.push(p);
         }
     }
-    let open = progress.open_blockers().count();
-    if open > 0 {
+    if s.open_blockers > 0 {
         parts.push(format!(
-            "{open} open {}",
-            if open == 1 { "blocker" } else { "blockers" }
+            "{} open {}",
+            s.open_blockers,
+            plural(s.open_blockers, "blocker", "blockers")
         ));
     }
     parts.join(" · ")

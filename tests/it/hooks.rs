@@ -987,3 +987,28 @@ fn the_demo_commits_get_their_session_from_the_hooks() {
         "{sessions:?}"
     );
 }
+
+#[test]
+fn post_commit_reads_the_cache_when_there_is_one() {
+    let repo = hooked();
+    commit(&repo, &["-m", "Lexer", "--trailer", "Milestone=parser"]);
+    // No cache yet: the session's own walk, which knows each milestone's commits.
+    let out = commit(&repo, &["-m", "More", "--trailer", "Milestone=parser"]);
+    assert_eq!(
+        text(&out.stderr),
+        "search: 0% · 0/2 milestones · parser: 2 commits\n"
+    );
+    // list writes the cache; later commits are answered from it, with the same numbers.
+    repo.run(&["list"]).success();
+    assert!(repo.path.join(".git/git-session/cache").exists());
+    let out = commit(&repo, &["-m", "Done", "--trailer", "Milestone-Done=parser"]);
+    assert_eq!(
+        text(&out.stderr),
+        "search: 50% · 1/2 milestones · parser done\n"
+    );
+    let out = commit(&repo, &["-m", "Rank", "--trailer", "Milestone=ranking"]);
+    assert_eq!(text(&out.stderr), "search: 50% · 1/2 milestones\n");
+    let status = repo.json(&["status", "--no-cache"]);
+    assert_eq!(status["progress"]["fraction"], 0.5);
+    assert_eq!(status["commits"], 4);
+}
