@@ -229,6 +229,51 @@ fn main() {
         measure(bin(), &["list"], &work)
     });
 
+    // A commit through the hooks against the same commit without them (hooks installed by
+    // init; "without" points git at an empty hooks directory). The cache exists by now, as it
+    // would for anyone who has run list.
+    run_ok(
+        {
+            let mut c = cmd(bin(), &work);
+            c.args(["hooks", "install"]);
+            c
+        },
+        "git session hooks install",
+    );
+    let empty_hooks = o.dir.join("no-hooks");
+    std::fs::create_dir_all(&empty_hooks).expect("empty hooks dir");
+    let no_hooks = format!("core.hooksPath={}", empty_hooks.display());
+    let git_commit = |with_hooks: bool, n: usize| {
+        let msg = format!("Bench commit {n}\n\nSession: {session}\nEffort: 5m");
+        let mut args: Vec<&str> = Vec::new();
+        if !with_hooks {
+            args.extend(["-c", &no_hooks]);
+        }
+        args.extend(["commit", "-q", "--allow-empty", "-m", &msg]);
+        measure("git", &args, &work)
+    };
+    let mut commit_times = (Vec::new(), Vec::new());
+    let mut commit_rss = None;
+    for n in 0..o.runs.max(5) * 2 {
+        let (plain, _) = git_commit(false, 2 * n);
+        let (hooked, rss) = git_commit(true, 2 * n + 1);
+        commit_times.0.push(plain);
+        commit_times.1.push(hooked);
+        commit_rss = commit_rss.max(rss);
+    }
+    commit_times.0.sort();
+    commit_times.1.sort();
+    let plain_commit = commit_times.0[commit_times.0.len() / 2];
+    let hooked_commit = commit_times.1[commit_times.1.len() / 2];
+    run_ok(
+        {
+            let mut c = cmd(bin(), &work);
+            c.args(["hooks", "uninstall"]);
+            c
+        },
+        "git session hooks uninstall",
+    );
+
     let commits = o.commits;
     let rows = [
         Row {
@@ -251,6 +296,13 @@ fn main() {
             base: git_log,
             goal: if commits >= 1_000_000 { 0.01 } else { 0.05 },
             rss: cached_rss,
+        },
+        Row {
+            measure: "a git commit through the hooks (vs without)",
+            ours: hooked_commit,
+            base: plain_commit,
+            goal: 2.0,
+            rss: commit_rss,
         },
     ];
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -291,6 +343,10 @@ fn main() {
         "          first list (builds the cache): {:.3} s, peak {}",
         build.as_secs_f64(),
         kib(build_rss)
+    );
+    println!(
+        "          git commit without hooks: {:.1} ms",
+        plain_commit.as_secs_f64() * 1e3
     );
     println!();
     println!(
