@@ -175,10 +175,13 @@ pub struct Aggregates {
     pub by_key: BTreeMap<String, Aggregate>,
 }
 
-impl Aggregates {
+/// Where aggregates by session key are kept while commits are folded in.
+pub trait AggregateSink {
+    fn aggregate(&mut self, key: &str) -> &mut Aggregate;
+
     /// Folds in a commit: each session it names gets the unqualified events and the events
     /// qualified with that name.
-    pub fn add_commit(&mut self, id: CommitId, time: i64, links: &Links) {
+    fn add_commit(&mut self, id: CommitId, time: i64, links: &Links) {
         let mut keys: Vec<&str> = links.named_sessions().collect();
         keys.sort_unstable();
         keys.dedup();
@@ -187,13 +190,18 @@ impl Aggregates {
                 .events
                 .iter()
                 .filter(|e| e.qualifier().is_none_or(|q| q == key));
-            self.by_key
-                .entry(normal_key(key))
-                .or_default()
-                .add(id, time, events);
+            self.aggregate(&normal_key(key)).add(id, time, events);
         }
     }
+}
 
+impl AggregateSink for Aggregates {
+    fn aggregate(&mut self, key: &str) -> &mut Aggregate {
+        self.by_key.entry(key.to_string()).or_default()
+    }
+}
+
+impl Aggregates {
     pub fn get(&self, key: &str) -> Option<&Aggregate> {
         self.by_key.get(key).filter(|a| !a.is_empty())
     }

@@ -7,15 +7,19 @@
 //! checksum, and anything unexpected makes the cache count as missing: it is rebuilt silently
 //! and never changes an answer.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::{Datelike, FixedOffset, NaiveDate, TimeZone};
 use uuid::Uuid;
 
-use crate::aggregate::{Aggregate, Aggregates, BlockerMark};
+pub use crate::aggregate::AggregateSink;
+use crate::aggregate::{Aggregate, BlockerMark};
 use crate::name::Name;
 use crate::repo::CommitId;
 use crate::session::{Command, Criteria, Milestone, MilestoneCriterion, Session, Status};
@@ -88,13 +92,22 @@ pub struct Cache {
     /// When it was written (seconds); session files modified since then are re-read.
     pub written_at: i64,
     pub tips: Vec<CommitId>,
+    /// The latest committer time of any commit covered: a later commit is new.
+    pub newest: i64,
     /// Commits covered by the aggregates but not yet in the known-commit file (sorted).
     pub pending: Vec<CommitId>,
     /// Which known-commit file goes with this cache (count and checksum).
     pub known: KnownSection,
-    pub aggregates: Aggregates,
+    pub aggregates: Table<Aggregate>,
     pub branches: Vec<BranchEntry>,
-    pub files: BTreeMap<String, FileEntry>,
+    pub files: Table<FileEntry>,
+}
+
+impl Cache {
+    /// Whether a lazily read entry failed to decode: the cache must not be trusted then.
+    pub fn is_damaged(&self) -> bool {
+        self.aggregates.is_damaged() || self.files.is_damaged()
+    }
 }
 
 /// A cache file on disk.
@@ -143,8 +156,9 @@ impl CacheFile {
         if checksum(&body) != body_sum {
             return None;
         }
+        let body: Rc<[u8]> = body.into();
         let mut d = Dec::new(&body);
-        let cache = decode_body(&mut d)?;
+        let cache = decode_body(&mut d, &body)?;
         d.is_done().then_some(cache)
     }
 
@@ -218,16 +232,28 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A fast checksum (FNV-1a over 8-byte words) that catches truncation and damage.
+/// A fast checksum that catches truncation and damage: four independent multiply-rotate lanes
+/// over 8-byte words, so any single changed word changes the result.
 pub fn checksum(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(5);
+    const P: u64 = 0x0000_0100_0000_01b3;
+    let mut lanes = [
+        0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64,
+        0x9E37_79B9_7F4A_7C15,
+        0xC2B2_AE3D_27D4_EB4F,
+        0x1656_67B1_9E37_79F9,
+    ];
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            *lane = (*lane ^ w).wrapping_mul(P).rotate_left(5);
+        }
     }
-    for &b in chunks.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    let mut h = lanes
+        .iter()
+        .fold(0u64, |acc, l| (acc ^ l).wrapping_mul(P).rotate_left(7));
+    for &b in blocks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(P);
     }
     h
 }
@@ -236,14 +262,11 @@ fn encode_body(e: &mut Enc, c: &Cache) {
     e.u64(c.fingerprint);
     e.i64(c.written_at);
     e.ids(&c.tips);
+    e.i64(c.newest);
     e.ids(&c.pending);
     e.u64(c.known.count);
     e.u64(c.known.checksum);
-    e.u64(c.aggregates.by_key.len() as u64);
-    for (k, a) in &c.aggregates.by_key {
-        e.str(k);
-        encode_aggregate(e, a);
-    }
+    c.aggregates.encode(e);
     e.u64(c.branches.len() as u64);
     for b in &c.branches {
         e.str(&b.branch);
@@ -252,31 +275,20 @@ fn encode_body(e: &mut Enc, c: &Cache) {
         e.id(&b.base_tip);
         encode_aggregate(e, &b.aggregate);
     }
-    e.u64(c.files.len() as u64);
-    for (stem, f) in &c.files {
-        e.str(stem);
-        e.u64(f.stamp.len);
-        e.i64(f.stamp.mtime_ns);
-        e.i64(f.stamp.ctime_ns);
-        e.u64(f.stamp.ino);
-        encode_session(e, &f.session);
-    }
+    c.files.encode(e);
 }
 
-fn decode_body(d: &mut Dec) -> Option<Cache> {
+fn decode_body(d: &mut Dec, body: &Rc<[u8]>) -> Option<Cache> {
     let fingerprint = d.u64()?;
     let written_at = d.i64()?;
     let tips = d.ids()?;
+    let newest = d.i64()?;
     let pending = d.ids()?;
     let known = KnownSection {
         count: d.u64()?,
         checksum: d.u64()?,
     };
-    let mut aggregates = Aggregates::default();
-    for _ in 0..d.count()? {
-        let k = d.str()?;
-        aggregates.by_key.insert(k, decode_aggregate(d)?);
-    }
+    let aggregates = Table::index(d, body)?;
     let mut branches = Vec::new();
     for _ in 0..d.count()? {
         branches.push(BranchEntry {
@@ -287,28 +299,256 @@ fn decode_body(d: &mut Dec) -> Option<Cache> {
             aggregate: decode_aggregate(d)?,
         });
     }
-    let mut files = BTreeMap::new();
-    for _ in 0..d.count()? {
-        let stem = d.str()?;
-        let stamp = FileStamp {
-            len: d.u64()?,
-            mtime_ns: d.i64()?,
-            ctime_ns: d.i64()?,
-            ino: d.u64()?,
-        };
-        let session = decode_session(d)?;
-        files.insert(stem, FileEntry { stamp, session });
-    }
+    let files = Table::index(d, body)?;
     Some(Cache {
         fingerprint,
         written_at,
         tips,
+        newest,
         pending,
         known,
         aggregates,
         branches,
         files,
     })
+}
+
+/// A value stored in a [`Table`].
+pub trait Codec: Sized + Clone {
+    fn encode(&self, e: &mut Enc);
+    fn decode(d: &mut Dec) -> Option<Self>;
+}
+
+impl Codec for Aggregate {
+    fn encode(&self, e: &mut Enc) {
+        encode_aggregate(e, self);
+    }
+    fn decode(d: &mut Dec) -> Option<Self> {
+        decode_aggregate(d)
+    }
+}
+
+impl Codec for FileEntry {
+    fn encode(&self, e: &mut Enc) {
+        e.u64(self.stamp.len);
+        e.i64(self.stamp.mtime_ns);
+        e.i64(self.stamp.ctime_ns);
+        e.u64(self.stamp.ino);
+        encode_session(e, &self.session);
+    }
+    fn decode(d: &mut Dec) -> Option<Self> {
+        let stamp = FileStamp {
+            len: d.u64()?,
+            mtime_ns: d.i64()?,
+            ctime_ns: d.i64()?,
+            ino: d.u64()?,
+        };
+        Some(FileEntry {
+            stamp,
+            session: decode_session(d)?,
+        })
+    }
+}
+
+/// Values by key, decoded only when asked for: a run that needs a few of many entries pays for
+/// those few. Changes live in an overlay until the table is written again, when unchanged
+/// entries are copied as they are.
+#[derive(Clone)]
+pub struct Table<T> {
+    body: Rc<[u8]>,
+    /// (key, encoded value) ranges in `body`, sorted by key.
+    index: Vec<(Range<usize>, Range<usize>)>,
+    overlay: BTreeMap<String, Option<T>>,
+    damaged: Cell<bool>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            body: Rc::from(Vec::new()),
+            index: Vec::new(),
+            overlay: BTreeMap::new(),
+            damaged: Cell::new(false),
+        }
+    }
+}
+
+impl<T: Codec> Table<T> {
+    /// A table holding exactly `map`.
+    pub fn from_map(map: BTreeMap<String, T>) -> Table<T> {
+        Table {
+            overlay: map.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            ..Table::default()
+        }
+    }
+
+    /// Reads the index of a table section without decoding its values.
+    fn index(d: &mut Dec, body: &Rc<[u8]>) -> Option<Table<T>> {
+        let n = d.count()?;
+        let mut index = Vec::with_capacity(n);
+        for _ in 0..n {
+            let klen = d.u32()? as usize;
+            let kstart = d.at;
+            std::str::from_utf8(d.bytes(klen)?).ok()?;
+            let vlen = d.u32()? as usize;
+            let vstart = d.at;
+            d.bytes(vlen)?;
+            index.push((kstart..kstart + klen, vstart..vstart + vlen));
+        }
+        let sorted = index
+            .windows(2)
+            .all(|w| body[w[0].0.clone()] < body[w[1].0.clone()]);
+        sorted.then(|| Table {
+            body: body.clone(),
+            index,
+            overlay: BTreeMap::new(),
+            damaged: Cell::new(false),
+        })
+    }
+
+    fn key_at(&self, i: usize) -> &str {
+        std::str::from_utf8(&self.body[self.index[i].0.clone()]).expect("checked when indexed")
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        self.index
+            .binary_search_by(|(k, _)| self.body[k.clone()].cmp(key.as_bytes()))
+            .ok()
+    }
+
+    fn decode_at(&self, i: usize) -> Option<T> {
+        let blob = &self.body[self.index[i].1.clone()];
+        let mut d = Dec::new(blob);
+        let v = T::decode(&mut d).filter(|_| d.is_done());
+        if v.is_none() {
+            self.damaged.set(true);
+        }
+        v
+    }
+
+    pub fn get(&self, key: &str) -> Option<T> {
+        match self.overlay.get(key) {
+            Some(v) => v.clone(),
+            None => self.find(key).and_then(|i| self.decode_at(i)),
+        }
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        match self.overlay.get(key) {
+            Some(v) => v.is_some(),
+            None => self.find(key).is_some(),
+        }
+    }
+
+    pub fn insert(&mut self, key: String, value: T) {
+        self.overlay.insert(key, Some(value));
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        if self.contains(key) {
+            self.overlay.insert(key.to_string(), None);
+        }
+    }
+
+    /// The value at `key` to change in place, starting from `T::default()` if there is none.
+    pub fn entry(&mut self, key: &str) -> &mut T
+    where
+        T: Default,
+    {
+        if !matches!(self.overlay.get(key), Some(Some(_))) {
+            let current = self.find(key).and_then(|i| self.decode_at(i));
+            self.overlay
+                .insert(key.to_string(), Some(current.unwrap_or_default()));
+        }
+        self.overlay
+            .get_mut(key)
+            .and_then(Option::as_mut)
+            .expect("just inserted")
+    }
+
+    /// Every key, in order.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = (0..self.index.len())
+            .map(|i| self.key_at(i))
+            .filter(|k| !self.overlay.contains_key(*k))
+            .map(str::to_string)
+            .collect();
+        keys.extend(
+            self.overlay
+                .iter()
+                .filter(|(_, v)| v.is_some())
+                .map(|(k, _)| k.clone()),
+        );
+        keys.sort_unstable();
+        keys
+    }
+
+    pub fn is_damaged(&self) -> bool {
+        self.damaged.get()
+    }
+
+    /// Writes the table: unchanged entries as they were read, changed ones encoded afresh.
+    fn encode(&self, e: &mut Enc) {
+        enum Item<'a, T> {
+            Raw(&'a [u8], &'a [u8]),
+            New(&'a str, &'a T),
+        }
+        let mut items: Vec<(&[u8], Item<T>)> = Vec::new();
+        for (k, v) in &self.index {
+            let key = &self.body[k.clone()];
+            let changed = std::str::from_utf8(key).is_ok_and(|k| self.overlay.contains_key(k));
+            if !changed {
+                items.push((key, Item::Raw(key, &self.body[v.clone()])));
+            }
+        }
+        for (k, v) in &self.overlay {
+            if let Some(v) = v {
+                items.push((k.as_bytes(), Item::New(k, v)));
+            }
+        }
+        items.sort_by(|a, b| a.0.cmp(b.0));
+        e.u64(items.len() as u64);
+        let mut blob = Enc::default();
+        for (_, item) in items {
+            match item {
+                Item::Raw(k, v) => {
+                    e.u32(k.len() as u32);
+                    e.0.extend_from_slice(k);
+                    e.u32(v.len() as u32);
+                    e.0.extend_from_slice(v);
+                }
+                Item::New(k, v) => {
+                    blob.0.clear();
+                    v.encode(&mut blob);
+                    e.str(k);
+                    e.u32(blob.0.len() as u32);
+                    e.0.extend_from_slice(&blob.0);
+                }
+            }
+        }
+    }
+}
+
+impl AggregateSink for Table<Aggregate> {
+    fn aggregate(&mut self, key: &str) -> &mut Aggregate {
+        self.entry(key)
+    }
+}
+
+impl<T: Codec + std::fmt::Debug> std::fmt::Debug for Table<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys = self.keys();
+        f.debug_map()
+            .entries(keys.iter().map(|k| (k, self.get(k))))
+            .finish()
+    }
+}
+
+impl<T: Codec + PartialEq> PartialEq for Table<T> {
+    fn eq(&self, other: &Self) -> bool {
+        let keys = self.keys();
+        keys == other.keys() && keys.iter().all(|k| self.get(k) == other.get(k))
+    }
 }
 
 fn encode_aggregate(e: &mut Enc, a: &Aggregate) {
@@ -385,7 +625,8 @@ fn encode_session(e: &mut Enc, s: &Session) {
     e.str(&s.title);
     e.str(&s.branch);
     e.str(&s.base);
-    e.str(&s.created.to_rfc3339());
+    e.i64(s.created.timestamp());
+    e.i64(i64::from(s.created.offset().local_minus_utc()));
     e.opt_str(s.owner.as_deref());
     e.str(s.status.as_str());
     e.opt_str(s.status_reason.as_deref());
@@ -394,7 +635,7 @@ fn encode_session(e: &mut Enc, s: &Session) {
     for m in &s.milestones {
         e.str(m.id.as_str());
         e.str(&m.title);
-        e.opt_str(m.due.map(|d| d.to_string()).as_deref());
+        e.i64(m.due.map_or(i64::MIN, |d| i64::from(d.num_days_from_ce())));
         e.strs(m.depends_on.iter().map(Name::as_str));
         e.strs(m.tasks.iter().map(Name::as_str));
     }
@@ -425,11 +666,13 @@ fn encode_session(e: &mut Enc, s: &Session) {
 
 fn decode_session(d: &mut Dec) -> Option<Session> {
     let id = Uuid::from_slice(d.bytes(16)?).ok()?;
-    let name = Name::session(&d.str()?).ok()?;
+    let name = Name::from_string(d.str()?, "").ok()?;
     let title = d.str()?;
     let branch = d.str()?;
     let base = d.str()?;
-    let created = DateTime::parse_from_rfc3339(&d.str()?).ok()?;
+    let secs = d.i64()?;
+    let offset = FixedOffset::east_opt(i32::try_from(d.i64()?).ok()?)?;
+    let created = offset.timestamp_opt(secs, 0).single()?;
     let owner = d.opt_str()?;
     let status = Status::parse(&d.str()?)?;
     let status_reason = d.opt_str()?;
@@ -437,11 +680,13 @@ fn decode_session(d: &mut Dec) -> Option<Session> {
     let mut milestones = Vec::new();
     for _ in 0..d.count()? {
         milestones.push(Milestone {
-            id: Name::parse(&d.str()?, "").ok()?,
+            id: Name::from_string(d.str()?, "").ok()?,
             title: d.str()?,
-            due: match d.opt_str()? {
-                Some(t) => Some(t.parse::<NaiveDate>().ok()?),
-                None => None,
+            due: match d.i64()? {
+                i64::MIN => None,
+                days => Some(NaiveDate::from_num_days_from_ce_opt(
+                    i32::try_from(days).ok()?,
+                )?),
             },
             depends_on: names(d.strs()?)?,
             tasks: names(d.strs()?)?,
@@ -491,12 +736,15 @@ fn decode_session(d: &mut Dec) -> Option<Session> {
 }
 
 fn names(texts: Vec<String>) -> Option<Vec<Name>> {
-    texts.iter().map(|t| Name::parse(t, "").ok()).collect()
+    texts
+        .into_iter()
+        .map(|t| Name::from_string(t, "").ok())
+        .collect()
 }
 
 /// Little-endian encoder.
 #[derive(Default)]
-struct Enc(Vec<u8>);
+pub struct Enc(Vec<u8>);
 
 impl Enc {
     fn u8(&mut self, v: u8) {
@@ -542,7 +790,7 @@ impl Enc {
 }
 
 /// Little-endian decoder; every read is bounds-checked and `None` means damage.
-struct Dec<'a> {
+pub struct Dec<'a> {
     bytes: &'a [u8],
     at: usize,
 }
@@ -616,16 +864,18 @@ mod tests {
             Some("s"),
         )
         .unwrap();
-        let mut aggregates = Aggregates::default();
+        let mut aggregates = crate::aggregate::Aggregates::default();
         let links = crate::links::from_message(
             b"x\n\nSession: s\nMilestone-Done: a\nTask-Done: a/x\nBlocker: #k t\nEffort: 1h\n",
             &crate::trailer::TrailerConfig::default(),
         );
         aggregates.add_commit(CommitId([3; 20]), 1_700_000_000, &links);
+        let aggregates = Table::from_map(aggregates.by_key);
         Cache {
             fingerprint: 42,
             written_at: 1_700_000_100,
             tips: vec![CommitId([1; 20]), CommitId([2; 20])],
+            newest: 1_700_000_050,
             pending: vec![CommitId([7; 20])],
             known: KnownSection::default(),
             branches: vec![BranchEntry {
@@ -633,10 +883,10 @@ mod tests {
                 base: "main".into(),
                 tip: CommitId([4; 20]),
                 base_tip: CommitId([5; 20]),
-                aggregate: aggregates.get("s").unwrap().clone(),
+                aggregate: aggregates.get("s").unwrap(),
             }],
             aggregates,
-            files: BTreeMap::from([(
+            files: Table::from_map(BTreeMap::from([(
                 "s".to_string(),
                 FileEntry {
                     stamp: FileStamp {
@@ -647,7 +897,7 @@ mod tests {
                     },
                     session,
                 },
-            )]),
+            )])),
         }
     }
 
@@ -665,6 +915,31 @@ mod tests {
         // Another table than the one the cache names is not taken.
         file.save_known(&known[..2]).unwrap();
         assert!(file.load_known(loaded.known).is_none());
+    }
+
+    #[test]
+    fn tables_decode_lazily_and_keep_what_they_did_not_touch() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = CacheFile::new(dir.path());
+        let mut cache = sample();
+        let a = cache.aggregates.get("s").unwrap();
+        cache.aggregates.insert("t".into(), a.clone());
+        cache.aggregates.insert("u".into(), a.clone());
+        file.save(&cache).unwrap();
+        let mut loaded = file.load().unwrap();
+        assert_eq!(loaded.aggregates.keys(), ["s", "t", "u"]);
+        loaded.aggregates.entry("t").commits += 1;
+        loaded.aggregates.remove("u");
+        loaded.aggregates.entry("new").commits = 7;
+        assert!(!loaded.aggregates.contains("u"));
+        file.save(&loaded).unwrap();
+        let again = file.load().unwrap();
+        assert_eq!(again.aggregates.keys(), ["new", "s", "t"]);
+        assert_eq!(again.aggregates.get("s").unwrap(), a);
+        assert_eq!(again.aggregates.get("t").unwrap().commits, a.commits + 1);
+        assert_eq!(again.aggregates.get("new").unwrap().commits, 7);
+        assert!(again.aggregates.get("u").is_none());
+        assert!(!again.is_damaged());
     }
 
     #[test]

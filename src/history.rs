@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::{Aggregates, Summary};
-use crate::cache::{BranchEntry, Cache, CacheFile};
+use crate::aggregate::{AggregateSink, Aggregates, Summary};
+use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::links::{self, Links};
@@ -34,6 +34,8 @@ pub struct Coverage {
     pub visited: usize,
     /// Edges of a shallow clone the walk needed to go past.
     pub truncated_at: Vec<CommitId>,
+    /// The latest committer time among the commits visited.
+    pub newest: i64,
     /// Sentences about what was left out (a base branch that does not exist, …).
     pub notes: Vec<String>,
 }
@@ -321,12 +323,14 @@ pub fn aggregate_all(
             }
             aggs
         });
-        let mut ids = Vec::new();
         let mut batch = Batch::default();
+        let mut newest = i64::MIN;
+        let mut read = 0usize;
         let walked = repo.walk(tips, None, &mut |c| {
-            ids.push(c.id);
-            if ids.len() % 4096 == 0 {
-                progress(ids.len());
+            read += 1;
+            newest = newest.max(c.committer.time);
+            if read.is_multiple_of(4096) {
+                progress(read);
             }
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(&c.message);
@@ -346,11 +350,13 @@ pub fn aggregate_all(
         let aggs = parser
             .join()
             .map_err(|_| Error::unanswerable("reading history failed in a worker thread"))?;
-        let stats = walked?;
+        let mut stats = walked?;
+        let mut ids = std::mem::take(&mut stats.seen);
         ids.sort_unstable();
         let coverage = Coverage {
             visited: stats.visited,
             truncated_at: stats.truncated_at,
+            newest,
             notes: Vec::new(),
         };
         Ok((aggs, ids, coverage))
@@ -364,6 +370,9 @@ pub fn fingerprint(repo: &Repo) -> u64 {
     crate::cache::checksum(text.as_bytes())
 }
 
+/// New commits worth writing the cache for; fewer are walked again next time instead.
+const SAVE_AFTER: usize = 64;
+
 /// Pending ids are merged into the known-commit file once there are this many.
 const PENDING_LIMIT: usize = 4096;
 
@@ -376,27 +385,31 @@ fn aggregates_for(
     cache: &mut Cache,
     file: Option<&CacheFile>,
     coverage: &mut Coverage,
-    progress: &mut dyn FnMut(usize),
-) -> Result<bool> {
+    progress: Option<&mut dyn FnMut(usize)>,
+) -> Result<Option<bool>> {
     let fp = fingerprint(repo);
     let old_tips: IdSet = cache.tips.iter().copied().collect();
     let new_tips: IdSet = tips.iter().copied().collect();
     if cache.fingerprint == fp && !cache.tips.is_empty() && old_tips == new_tips {
-        return Ok(false);
+        return Ok(Some(false));
     }
     if cache.fingerprint == fp
         && !cache.tips.is_empty()
         && let Some(changed) = extend(repo, tips, &old_tips, &new_tips, cache, file, coverage)?
     {
-        return Ok(changed);
+        return Ok(Some(changed));
     }
-    // No usable cache, or history was rewritten: read it all.
+    // No usable cache, or history was rewritten: read it all, if the caller allows.
+    let Some(progress) = progress else {
+        return Ok(None);
+    };
     let (aggs, ids, cov) = aggregate_all(repo, tips, progress)?;
     coverage.visited += cov.visited;
     coverage.truncated_at.extend(cov.truncated_at);
+    cache.newest = cov.newest;
     cache.fingerprint = fp;
     cache.tips = tips.to_vec();
-    cache.aggregates = aggs;
+    cache.aggregates = Table::from_map(aggs.by_key);
     cache.pending.clear();
     cache.branches.clear();
     cache.known = Default::default();
@@ -404,11 +417,11 @@ fn aggregates_for(
         && let Ok(section) = f.save_known(&ids)
     {
         cache.known = section;
-        return Ok(true);
+        return Ok(Some(true));
     }
     // Without a known-commit file the next run cannot extend this one.
     cache.tips.clear();
-    Ok(file.is_some())
+    Ok(Some(file.is_some()))
 }
 
 /// Walks only the commits new since the cache's tips. `None` when that cannot be exact: an old
@@ -423,17 +436,24 @@ fn extend(
     coverage: &mut Coverage,
 ) -> Result<Option<bool>> {
     let pending: IdSet = cache.pending.iter().copied().collect();
+    let newest = cache.newest;
     let mut table: Option<Option<Vec<CommitId>>> = None;
     let section = cache.known;
     let cfg = repo.trailer_config();
-    let mut aggs = cache.aggregates.clone();
+    // Changed in place: when the walk cannot be exact the caller rebuilds everything anyway.
+    let aggs = &mut cache.aggregates;
     let mut new_ids = Vec::new();
+    let mut newest_seen = newest;
     let stats = repo.walk_until(
         tips,
         None,
-        &mut |id| {
+        &mut |id, time| {
             if old_tips.contains(&id) || pending.contains(&id) {
                 return true;
+            }
+            // Nothing the cache covers was committed later than its newest commit.
+            if time > newest {
+                return false;
             }
             let known = table.get_or_insert_with(|| file.and_then(|f| f.load_known(section)));
             // A missing table makes every commit look new; the damage check below catches it.
@@ -441,6 +461,7 @@ fn extend(
         },
         &mut |c| {
             new_ids.push(c.id);
+            newest_seen = newest_seen.max(c.committer.time);
             let links = links::from_message(&c.message, cfg);
             if links.named_sessions().next().is_some() {
                 aggs.add_commit(c.id, c.committer.time, &links);
@@ -460,8 +481,9 @@ fn extend(
     }
     coverage.visited += stats.visited;
     coverage.truncated_at.extend(stats.truncated_at);
-    cache.aggregates = aggs;
+    let new_count = new_ids.len();
     cache.tips = tips.to_vec();
+    cache.newest = newest_seen;
     cache.pending.extend(new_ids);
     cache.pending.sort_unstable();
     cache.pending.dedup();
@@ -479,7 +501,8 @@ fn extend(
             Err(_) => return Ok(None),
         }
     }
-    Ok(Some(true))
+    // A few new commits are cheap to walk again; write the cache when it saves real work.
+    Ok(Some(new_count >= SAVE_AFTER))
 }
 
 /// What `list` shows of each session, and what the walk could not see.
@@ -488,6 +511,8 @@ pub struct Listing {
     pub coverage: Coverage,
     /// Whether the cache changed and should be written.
     pub changed: bool,
+    /// How long each phase took, for `GIT_SESSION_TRACE`.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// The `list` numbers of every session in `sessions`, from `cache` (updated in place) where it
@@ -502,64 +527,130 @@ pub fn listing(
     file: Option<&CacheFile>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Listing> {
+    match listing_with(repo, sessions, config, cache, file, Some(progress))? {
+        Some(l) => Ok(l),
+        None => Err(Error::unanswerable("history could not be read")),
+    }
+}
+
+/// As [`listing`], but only from an existing cache, walking just the commits new since it was
+/// written: `None` when that would take a walk of all history (no cache, rewritten history).
+/// For hooks, which must stay fast.
+pub fn cached_listing(
+    repo: &Repo,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: &CacheFile,
+) -> Result<Option<Listing>> {
+    if cache.tips.is_empty() {
+        return Ok(None);
+    }
+    listing_with(repo, sessions, config, cache, Some(file), None)
+}
+
+fn listing_with(
+    repo: &Repo,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+    mut progress: Option<&mut dyn FnMut(usize)>,
+) -> Result<Option<Listing>> {
     let mut coverage = Coverage::default();
+    let clock = std::time::Instant::now();
+    let mut timings = Vec::new();
     let tips = repo.tips()?;
-    let mut changed = aggregates_for(repo, &tips, cache, file, &mut coverage, progress)?;
-    changed |= branch_aggregates(repo, sessions, cache, &mut coverage)?;
+    let full = progress.as_deref_mut().map(|p| p as &mut dyn FnMut(usize));
+    let Some(mut changed) = aggregates_for(repo, &tips, cache, file, &mut coverage, full)? else {
+        return Ok(None);
+    };
+    timings.push(("history", clock.elapsed()));
+    let (branches_changed, branches) = branch_aggregates(repo, sessions, cache, &mut coverage)?;
+    changed |= branches_changed;
+    timings.push(("branches", clock.elapsed()));
     let mut summaries = Vec::with_capacity(sessions.len());
     for s in sessions {
-        let id = s.id_string();
-        let by_name = cache.aggregates.get(s.name.as_str());
-        let by_id = cache.aggregates.get(&id);
-        let since = s.created.timestamp() - config.clock_skew_secs;
-        let exact = match (by_name, by_id) {
-            (Some(_), Some(_)) => false,
-            (Some(a), None) | (None, Some(a)) => a.earliest >= since,
-            (None, None) => true,
-        };
-        let summary = if exact {
-            let mut agg = by_name.or(by_id).cloned().unwrap_or_default();
-            if let Some(b) = cache
-                .branches
-                .iter()
-                .find(|b| b.branch == s.branch && b.base == s.base)
-            {
-                agg.merge(&b.aggregate);
-            }
-            agg.summary(s)
-        } else {
-            // Named both ways, or by commits from before it existed: count it exactly.
-            let (commits, cov) = session_commits(repo, s, config)?;
-            coverage.truncated_at.extend(cov.truncated_at);
-            let mut tally = Tally::new(s);
-            for c in &commits {
-                tally.add(s, c);
-            }
-            let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
-            Summary {
-                fraction: p.fraction,
-                milestones_done: p.milestones_done,
-                milestones_total: p.milestones_total,
-                commits: p.commits,
-                open_blockers: p.open_blockers().count(),
-            }
-        };
-        summaries.push(summary);
+        summaries.push(summary_of(
+            repo,
+            s,
+            config,
+            cache,
+            &branches,
+            &mut coverage,
+        )?);
     }
-    Ok(Listing {
+    if cache.aggregates.is_damaged() {
+        // An entry that does not decode would read as empty: start over without the cache.
+        *cache = Cache::default();
+        return listing_with(repo, sessions, config, cache, file, progress);
+    }
+    timings.push(("summaries", clock.elapsed()));
+    Ok(Some(Listing {
         summaries,
         coverage,
         changed,
+        timings,
+    }))
+}
+
+/// One session's `list` numbers from the aggregates in `cache` and the branch-rule results
+/// checked in this run.
+fn summary_of(
+    repo: &Repo,
+    s: &Session,
+    config: &Config,
+    cache: &Cache,
+    branches: &[BranchEntry],
+    coverage: &mut Coverage,
+) -> Result<Summary> {
+    let id = s.id_string();
+    let by_name = cache
+        .aggregates
+        .get(s.name.as_str())
+        .filter(|a| !a.is_empty());
+    let by_id = cache.aggregates.get(&id).filter(|a| !a.is_empty());
+    let since = s.created.timestamp() - config.clock_skew_secs;
+    let exact = match (&by_name, &by_id) {
+        (Some(_), Some(_)) => false,
+        (Some(a), None) | (None, Some(a)) => a.earliest >= since,
+        (None, None) => true,
+    };
+    if exact {
+        let mut agg = by_name.or(by_id).unwrap_or_default();
+        if let Some(b) = branches
+            .iter()
+            .find(|b| b.branch == s.branch && b.base == s.base)
+        {
+            agg.merge(&b.aggregate);
+        }
+        return Ok(agg.summary(s));
+    }
+    // Named both ways, or by commits from before it existed: count it exactly.
+    let (commits, cov) = session_commits(repo, s, config)?;
+    coverage.truncated_at.extend(cov.truncated_at);
+    let mut tally = Tally::new(s);
+    for c in &commits {
+        tally.add(s, c);
+    }
+    let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
+    Ok(Summary {
+        fraction: p.fraction,
+        milestones_done: p.milestones_done,
+        milestones_total: p.milestones_total,
+        commits: p.commits,
+        open_blockers: p.open_blockers().count(),
     })
 }
 
-/// Brings the branch-rule aggregates of every (branch, base) pair in use up to date.
+/// Brings the branch-rule aggregates of every (branch, base) pair in use up to date; returns
+/// whether that is worth writing, and the entries that hold now.
 fn branch_aggregates(
     repo: &Repo,
     sessions: &[Session],
     cache: &mut Cache,
     coverage: &mut Coverage,
-) -> Result<bool> {
+) -> Result<(bool, Vec<BranchEntry>)> {
     let mut pairs: Vec<(&str, &str)> = sessions
         .iter()
         .filter(|s| s.branch != s.base)
@@ -569,7 +660,6 @@ fn branch_aggregates(
     pairs.dedup();
     let cfg = repo.trailer_config();
     let mut entries = Vec::new();
-    let mut changed = false;
     for (branch, base) in pairs {
         let Some(tip) = repo.branch_commit(branch) else {
             continue;
@@ -587,7 +677,6 @@ fn branch_aggregates(
             entries.push(b.clone());
             continue;
         }
-        changed = true;
         let (ids, truncated) = repo.range(tip, &[base_tip])?;
         if truncated {
             coverage.truncated_at.push(tip);
@@ -609,7 +698,20 @@ fn branch_aggregates(
             aggregate,
         });
     }
-    changed |= entries.len() != cache.branches.len();
-    cache.branches = entries;
-    Ok(changed)
+    // Moved tips alone are cheap to recompute; a new pair is worth writing. Pairs this run did
+    // not ask about are kept (their tips guard them), so a hook asking about one session does
+    // not throw away what list computed for all of them.
+    let key = |b: &BranchEntry| (b.branch.clone(), b.base.clone());
+    let changed = entries
+        .iter()
+        .any(|e| !cache.branches.iter().any(|b| key(b) == key(e)));
+    let kept: Vec<BranchEntry> = std::mem::take(&mut cache.branches)
+        .into_iter()
+        .filter(|b| !entries.iter().any(|e| key(e) == key(b)))
+        .collect();
+    let mut all = entries.clone();
+    all.extend(kept);
+    all.sort_by_key(key);
+    cache.branches = all;
+    Ok((changed, entries))
 }

@@ -16,6 +16,7 @@ pub mod duration;
 pub mod error;
 pub mod gate;
 pub mod history;
+pub mod hooks;
 pub mod html;
 pub mod lifecycle;
 pub mod links;

@@ -27,6 +27,17 @@ impl Name {
         }
     }
 
+    /// As [`Name::parse`], keeping the given string.
+    pub fn from_string(text: String, what: &str) -> Result<Name> {
+        match problem(&text) {
+            None => Ok(Name(text)),
+            Some(why) => Err(Error::input(format!(
+                "{} is not a valid {what}: {why}",
+                quote(&text)
+            ))),
+        }
+    }
+
     /// A session name: a name that is also not one of the tool's reserved file stems.
     pub fn session(text: &str) -> Result<Name> {
         let name = Name::parse(text, "session name")?;

@@ -191,18 +191,11 @@ impl Tally {
         let mut named: Vec<u16> = Vec::new();
         let mut effort = 0u64;
         for (seq, event) in c.events_for(session).into_iter().enumerate() {
+            if let Some(w) = event_warning(session, event, alone) {
+                self.warn(t, format!("{short}: {w}"));
+            }
             if let Some(m) = event.milestone() {
                 let Some(&i) = self.milestone_index.get(m) else {
-                    if alone || event.qualifier().is_some() {
-                        self.warn(
-                            t,
-                            format!(
-                                "{short}: '{m}' is not a milestone of {} (trailer {})",
-                                session.name,
-                                event_key(event)
-                            ),
-                        );
-                    }
                     continue;
                 };
                 if !named.contains(&(i as u16)) {
@@ -215,19 +208,12 @@ impl Tally {
                             ms.done = Some((t, c.id));
                         }
                     }
-                    Event::TaskDone { task, .. } => {
-                        if self.task_sets[i].contains(task) {
-                            let entry = self.milestones[i]
-                                .tasks_done
-                                .entry(task.clone())
-                                .or_insert(t);
-                            *entry = (*entry).min(t);
-                        } else {
-                            self.warn(
-                                t,
-                                format!("{short}: '{task}' is not a task of milestone '{m}'"),
-                            );
-                        }
+                    Event::TaskDone { task, .. } if self.task_sets[i].contains(task) => {
+                        let entry = self.milestones[i]
+                            .tasks_done
+                            .entry(task.clone())
+                            .or_insert(t);
+                        *entry = (*entry).min(t);
                     }
                     _ => {}
                 }
@@ -347,22 +333,14 @@ impl Tally {
             });
         }
         // A milestone marked done before what it depends on is suspicious, not wrong.
-        for m in &milestones {
-            let Some(done_at) = m.done_at else { continue };
-            for dep in &m.depends_on {
-                let dep_done = milestones
-                    .iter()
-                    .find(|d| &d.id == dep)
-                    .and_then(|d| d.done_at);
-                if dep_done.is_none_or(|d| d > done_at) {
-                    let text = format!(
-                        "{}: milestone '{}' was marked done before '{dep}', which it depends on",
-                        m.done_in.map(|c| c.short()).unwrap_or_default(),
-                        m.id
-                    );
-                    self.warn(done_at, text);
-                }
-            }
+        let done: HashMap<String, (i64, CommitId)> = session
+            .milestones
+            .iter()
+            .zip(&self.milestones)
+            .filter_map(|(m, t)| t.done.map(|d| (m.id.to_string(), d)))
+            .collect();
+        for (at, w) in dependency_warnings(session, &done) {
+            self.warn(at, w);
         }
 
         let blockers = resolve_blockers(&mut self);
@@ -406,6 +384,55 @@ impl Tally {
             warnings,
         }
     }
+}
+
+/// Why `event`, carried by a commit of `session`, does not fit the session, if it does not.
+/// `alone`: the commit names no other session, so an unknown unqualified milestone cannot
+/// belong to another one.
+pub fn event_warning(session: &Session, event: &Event, alone: bool) -> Option<String> {
+    let m = event.milestone()?;
+    let Some(milestone) = session.milestone(m) else {
+        return (alone || event.qualifier().is_some()).then(|| {
+            format!(
+                "'{m}' is not a milestone of {} (trailer {})",
+                session.name,
+                event_key(event)
+            )
+        });
+    };
+    match event {
+        Event::TaskDone { task, .. } if !milestone.tasks.iter().any(|t| t.as_str() == task) => {
+            Some(format!("'{task}' is not a task of milestone '{m}'"))
+        }
+        _ => None,
+    }
+}
+
+/// Warnings for milestones marked done before what they depend on; `done` gives each
+/// milestone's earliest `Milestone-Done` (time, commit).
+pub fn dependency_warnings(
+    session: &Session,
+    done: &HashMap<String, (i64, CommitId)>,
+) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    for m in &session.milestones {
+        let Some(&(at, commit)) = done.get(m.id.as_str()) else {
+            continue;
+        };
+        for dep in &m.depends_on {
+            if done.get(dep.as_str()).is_none_or(|&(d, _)| d > at) {
+                out.push((
+                    at,
+                    format!(
+                        "{}: milestone '{}' was marked done before '{dep}', which it depends on",
+                        commit.short(),
+                        m.id
+                    ),
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn event_key(e: &Event) -> &'static str {

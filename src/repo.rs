@@ -83,6 +83,49 @@ impl Hasher for IdHasher {
 
 pub type IdSet = HashSet<CommitId, BuildHasherDefault<IdHasher>>;
 
+/// A set of commit ids that also keeps them in insertion order: 20 bytes per id in a vector and
+/// 4 bytes per slot in the table, about half of what a hash set of ids takes. A full walk of a
+/// million commits keeps one.
+#[derive(Default)]
+pub struct CommitSet {
+    ids: Vec<CommitId>,
+    table: hashbrown::HashTable<u32>,
+}
+
+fn id_hash(id: &CommitId) -> u64 {
+    u64::from_le_bytes(id.0[..8].try_into().expect("8 bytes"))
+}
+
+impl CommitSet {
+    /// Adds `id`; false if it was there.
+    pub fn insert(&mut self, id: CommitId) -> bool {
+        let hash = id_hash(&id);
+        let ids = &self.ids;
+        if self.table.find(hash, |&i| ids[i as usize] == id).is_some() {
+            return false;
+        }
+        let index = u32::try_from(self.ids.len()).expect("fewer than 4 billion commits");
+        self.ids.push(id);
+        let ids = &self.ids;
+        self.table
+            .insert_unique(hash, index, |&i| id_hash(&ids[i as usize]));
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The ids, in the order they were added.
+    pub fn into_vec(self) -> Vec<CommitId> {
+        self.ids
+    }
+}
+
 /// A person line of a commit (`author` or `committer`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Person<'a> {
@@ -227,6 +270,8 @@ pub struct WalkStats {
     pub visited: usize,
     /// Known commits the walk stopped at.
     pub boundary: Vec<CommitId>,
+    /// Every commit the walk met (visited, known or left past `since`), unordered.
+    pub seen: Vec<CommitId>,
     /// Shallow-boundary commits the walk would have gone past: history it needed is missing.
     pub truncated_at: Vec<CommitId>,
 }
@@ -248,8 +293,8 @@ fn tune_libgit2() {
         #[allow(unsafe_code)]
         // SAFETY: called once, before any repository is opened, as libgit2 requires.
         unsafe {
-            let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
-            let _ = git2::opts::set_mwindow_size(16 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(16 << 20);
+            let _ = git2::opts::set_mwindow_size(4 << 20);
         }
     });
 }
@@ -439,16 +484,16 @@ impl Repo {
         since: Option<i64>,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
-        self.walk_until(tips, since, &mut |_| false, visit)
+        self.walk_until(tips, since, &mut |_, _| false, visit)
     }
 
-    /// As [`Repo::walk`], but commits for which `known` says yes are neither visited nor walked
-    /// past; they are listed in [`WalkStats::boundary`].
+    /// As [`Repo::walk`], but commits for which `known(id, committer time)` says yes are
+    /// neither visited nor walked past; they are listed in [`WalkStats::boundary`].
     pub fn walk_until(
         &self,
         tips: &[CommitId],
         since: Option<i64>,
-        known: &mut dyn FnMut(CommitId) -> bool,
+        known: &mut dyn FnMut(CommitId, i64) -> bool,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
         let odb = self
@@ -457,7 +502,7 @@ impl Repo {
             .map_err(|e| git_error("cannot open the object database", &e))?;
         let since = since.unwrap_or(i64::MIN);
         let mut stats = WalkStats::default();
-        let mut seen = IdSet::default();
+        let mut seen = CommitSet::default();
         let mut queue: BinaryHeap<Queued> = BinaryHeap::new();
         for &tip in tips {
             enqueue(&odb, tip, &mut seen, known, &mut queue, &mut stats)?;
@@ -477,6 +522,7 @@ impl Repo {
                 enqueue(&odb, p, &mut seen, known, &mut queue, &mut stats)?;
             }
         }
+        stats.seen = seen.into_vec();
         Ok(stats)
     }
 
@@ -567,10 +613,27 @@ impl Repo {
         ))
     }
 
+    /// A config value as git resolves it (local over global over system).
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        if let Some(v) = command_line_config()
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
+            return Some(v.1);
+        }
+        self.git.config().ok()?.get_string(key).ok()
+    }
+
+    /// A boolean config value (`true`, `yes`, `on`, `1`, …).
+    pub fn config_bool(&self, key: &str) -> Option<bool> {
+        self.git.config().ok()?.get_bool(key).ok()
+    }
+
     /// Where git looks for hooks, as `git rev-parse --git-path hooks` says: `core.hooksPath`
     /// (with `~/` expanded; a relative path is relative to the top of the work tree, where git
     /// runs hooks, or to the git directory when bare), else `hooks` in the common git directory
-    /// (shared by linked work trees).
+    /// (shared by linked work trees; a submodule's is under the superproject's `.git/modules`).
     pub fn hooks_dir(&self) -> HooksDir {
         let configured = self
             .git
@@ -583,7 +646,7 @@ impl Repo {
                 let raw = self
                     .config_string("core.hooksPath")
                     .unwrap_or_else(|| p.display().to_string());
-                let base = self.workdir().unwrap_or_else(|| self.git.path());
+                let base = self.workdir().unwrap_or_else(|| self.git_dir());
                 HooksDir {
                     path: base.join(&p),
                     configured: Some(raw),
@@ -596,14 +659,25 @@ impl Repo {
         }
     }
 
-    /// A config value as git resolves it (local over global over system).
-    pub fn config_string(&self, key: &str) -> Option<String> {
-        self.git.config().ok()?.get_string(key).ok()
-    }
-
-    /// A boolean config value (`true`, `yes`, `on`, `1`, …).
-    pub fn config_bool(&self, key: &str) -> Option<bool> {
-        self.git.config().ok()?.get_bool(key).ok()
+    /// What is under way in this work tree that makes commits from other commits: a merge, a
+    /// cherry-pick, a revert, a rebase (read from the state files in the git directory).
+    pub fn in_progress(&self) -> InProgress {
+        let dir = self.git_dir();
+        let has = |name: &str| dir.join(name).exists();
+        let rebase = ["rebase-merge", "rebase-apply"]
+            .iter()
+            .find(|d| has(d))
+            .map(|d| {
+                let head =
+                    std::fs::read_to_string(dir.join(d).join("head-name")).unwrap_or_default();
+                head.trim().strip_prefix("refs/heads/").map(str::to_string)
+            });
+        InProgress {
+            merge: has("MERGE_HEAD"),
+            cherry_pick: has("CHERRY_PICK_HEAD") || has("sequencer"),
+            revert: has("REVERT_HEAD"),
+            rebase,
+        }
     }
 }
 
@@ -615,23 +689,42 @@ pub struct HooksDir {
     pub configured: Option<String>,
 }
 
+/// Operations under way in a work tree (see [`Repo::in_progress`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InProgress {
+    pub merge: bool,
+    /// A cherry-pick, or a sequence of picks or reverts (`.git/sequencer`).
+    pub cherry_pick: bool,
+    pub revert: bool,
+    /// A rebase: `Some(branch)` being rebased (`None` inside when it started detached).
+    pub rebase: Option<Option<String>>,
+}
+
+impl InProgress {
+    /// Whether commits are being made from other commits right now.
+    pub fn rewriting(&self) -> bool {
+        self.merge || self.cherry_pick || self.revert || self.rebase.is_some()
+    }
+}
+
 /// Queues a commit of a walk unless it was seen, or is known (then it is a boundary).
 fn enqueue<'odb>(
     odb: &'odb git2::Odb,
     id: CommitId,
-    seen: &mut IdSet,
-    known: &mut dyn FnMut(CommitId) -> bool,
+    seen: &mut CommitSet,
+    known: &mut dyn FnMut(CommitId, i64) -> bool,
     queue: &mut BinaryHeap<Queued<'odb>>,
     stats: &mut WalkStats,
 ) -> Result<()> {
     if !seen.insert(id) {
         return Ok(());
     }
-    if known(id) {
+    let q = Queued::read(odb, id)?;
+    if known(id, q.time) {
         stats.boundary.push(id);
         return Ok(());
     }
-    queue.push(Queued::read(odb, id)?);
+    queue.push(q);
     Ok(())
 }
 
@@ -731,7 +824,87 @@ fn read_trailer_config(git: &git2::Repository) -> TrailerConfig {
             }
         }
     }
+    entries.extend(command_line_config().into_iter().filter(|(k, _)| {
+        let k = k.to_ascii_lowercase();
+        k == "core.commentchar" || k == "core.commentstring" || k.starts_with("trailer.")
+    }));
     TrailerConfig::from_entries(entries.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Configuration from git's command line (`git -c key=value`, `--config-env`, and
+/// `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`), which git hands to the
+/// processes it starts (hooks, `git session`) in the environment and ranks above every file.
+/// libgit2 does not read it, so it is read here, in order.
+fn command_line_config() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Ok(params) = std::env::var("GIT_CONFIG_PARAMETERS") {
+        out.extend(parse_config_parameters(&params));
+    }
+    let count: usize = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0);
+    for i in 0..count.min(1000) {
+        if let (Ok(k), Ok(v)) = (
+            std::env::var(format!("GIT_CONFIG_KEY_{i}")),
+            std::env::var(format!("GIT_CONFIG_VALUE_{i}")),
+        ) {
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+/// `GIT_CONFIG_PARAMETERS`: shell-quoted entries separated by spaces, each `'key'='value'`
+/// (git 2.31 and later), `'key=value'` (older), or `'key'` (a boolean set to true).
+pub fn parse_config_parameters(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        let Some((first, after)) = sq_dequote(rest) else {
+            break;
+        };
+        rest = after;
+        if let Some(value_part) = rest.strip_prefix('=') {
+            // `'key'=` with nothing quoted after it is `-c key`: a boolean set to true.
+            match sq_dequote(value_part) {
+                Some((value, after)) => {
+                    rest = after;
+                    out.push((first, value));
+                }
+                None => {
+                    rest = value_part;
+                    out.push((first, "true".to_string()));
+                }
+            }
+        } else {
+            match first.split_once('=') {
+                Some((k, v)) => out.push((k.to_string(), v.to_string())),
+                None => out.push((first, "true".to_string())),
+            }
+        }
+    }
+    out
+}
+
+/// One single-quoted word (`'it'\''s'` is "it's"): the text and what follows it.
+fn sq_dequote(text: &str) -> Option<(String, &str)> {
+    let mut rest = text.strip_prefix('\'')?;
+    let mut out = String::new();
+    loop {
+        let end = rest.find('\'')?;
+        out.push_str(&rest[..end]);
+        rest = &rest[end + 1..];
+        // git quotes ' and ! as '\'' and '\!'.
+        match rest.as_bytes() {
+            [b'\\', c @ (b'\'' | b'!'), b'\'', ..] => {
+                out.push(*c as char);
+                rest = &rest[3..];
+            }
+            _ => return Some((out, rest)),
+        }
+    }
 }
 
 /// The commits whose parents a shallow clone does not have (`$GIT_DIR/shallow`).
@@ -783,6 +956,34 @@ Subject line\n\nBody\n";
         let c = parse_commit(CommitId([0; 20]), b"author nobody\ncommitter <> x\n");
         assert_eq!(c.author, Person::default());
         assert!(c.message.is_empty());
+    }
+
+    #[test]
+    fn command_line_config_is_read_as_git_writes_it() {
+        assert_eq!(
+            parse_config_parameters("'core.commentchar'=';' 'trailer.sess.key'='Session' 'x.flag'"),
+            [
+                ("core.commentchar".to_string(), ";".to_string()),
+                ("trailer.sess.key".to_string(), "Session".to_string()),
+                ("x.flag".to_string(), "true".to_string()),
+            ]
+        );
+        assert_eq!(
+            parse_config_parameters("'a.b=it'\\''s' 'c.d'='x y'"),
+            [
+                ("a.b".to_string(), "it's".to_string()),
+                ("c.d".to_string(), "x y".to_string())
+            ]
+        );
+        // As git 2.47 writes `-c x.flag -c 'alias.z=!cmd'`.
+        assert_eq!(
+            parse_config_parameters("'x.flag'= 'alias.z'=''\\!'cmd'"),
+            [
+                ("x.flag".to_string(), "true".to_string()),
+                ("alias.z".to_string(), "!cmd".to_string())
+            ]
+        );
+        assert!(parse_config_parameters("garbage").is_empty());
     }
 
     #[test]

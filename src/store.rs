@@ -7,9 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use std::collections::BTreeMap;
-
-use crate::cache::{FileEntry, FileStamp};
+use crate::cache::{FileEntry, FileStamp, Table};
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::name::Name;
@@ -165,7 +163,7 @@ impl Store {
 
     /// Every session, and every file that failed to load.
     pub fn load_all(&self) -> Result<(Vec<Session>, Vec<FileProblem>)> {
-        self.load_all_cached(&mut BTreeMap::new(), i64::MIN)
+        self.load_all_cached(&mut Table::default(), i64::MIN)
             .map(|(s, p, _)| (s, p))
     }
 
@@ -174,47 +172,60 @@ impl Store {
     /// does for its index). `cached` is updated; the flag says whether it changed.
     pub fn load_all_cached(
         &self,
-        cached: &mut BTreeMap<String, FileEntry>,
+        cached: &mut Table<FileEntry>,
         written_at: i64,
     ) -> Result<(Vec<Session>, Vec<FileProblem>, bool)> {
         let mut sessions = Vec::new();
         let mut problems = Vec::new();
         let stems = self.stems()?;
-        let mut changed = cached.len() != stems.len() || cached.keys().ne(stems.iter());
-        let mut fresh = BTreeMap::new();
+        let mut changed = false;
+        for gone in cached.keys() {
+            if stems.binary_search(&gone).is_err() {
+                cached.remove(&gone);
+                changed = true;
+            }
+        }
         for stem in stems {
             let path = self.dir().join(format!("{stem}.toml"));
             let stamp = fs::symlink_metadata(&path)
                 .ok()
                 .filter(|m| m.is_file())
                 .map(|m| FileStamp::of(&m));
-            if let (Some(stamp), Some(entry)) = (stamp, cached.remove(&stem))
+            let settled = |s: &FileStamp| {
+                s.mtime_ns / 1_000_000_000 < written_at.saturating_sub(2)
+                    && s.ctime_ns / 1_000_000_000 < written_at.saturating_sub(2)
+            };
+            if let Some(stamp) = stamp.filter(settled)
+                && let Some(entry) = cached.get(&stem)
                 && entry.stamp == stamp
-                && stamp.mtime_ns / 1_000_000_000 < written_at - 2
-                && stamp.ctime_ns / 1_000_000_000 < written_at - 2
             {
-                sessions.push(entry.session.clone());
-                fresh.insert(stem, entry);
+                sessions.push(entry.session);
                 continue;
             }
             match self.load_stem(&stem) {
                 Ok(s) => {
-                    if let Some(stamp) = stamp {
-                        fresh.insert(
+                    match stamp {
+                        Some(stamp) => cached.insert(
                             stem,
                             FileEntry {
                                 stamp,
                                 session: s.clone(),
                             },
-                        );
+                        ),
+                        None => cached.remove(&stem),
                     }
                     changed = true;
                     sessions.push(s);
                 }
-                Err(p) => problems.push(p),
+                Err(p) => {
+                    if cached.contains(&stem) {
+                        cached.remove(&stem);
+                        changed = true;
+                    }
+                    problems.push(p);
+                }
             }
         }
-        *cached = fresh;
         Ok((sessions, problems, changed))
     }
 

@@ -163,18 +163,14 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         "ranking:BM25 ranking",
     ])?;
     let commits: [(&str, &[&str]); 4] = [
-        (
-            "Add the query lexer",
-            &["Session: search", "Milestone: parser", "Effort: 1h"],
-        ),
+        ("Add the query lexer", &["Milestone: parser", "Effort: 1h"]),
         (
             "Parse boolean queries",
-            &["Session: search", "Milestone-Done: parser", "Effort: 2h"],
+            &["Milestone-Done: parser", "Effort: 2h"],
         ),
         (
             "Score documents with BM25",
             &[
-                "Session: search",
                 "Milestone: ranking",
                 "Blocker: #corpus we need a test corpus",
             ],
@@ -217,7 +213,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         ));
     } else {
         emit(
-            "\nThe last commit has no Session trailer: it counts because it is on the session's branch.\nThat was a throwaway repository (removed now; run 'git session demo --keep' to explore it).\nIn your own repository: git session init, then git session start <name>.\n",
+            "\nNo commit named its session: the hooks that 'git session init' installed added 'Session: search'\nto each one made on the session's branch (git log shows it).\nThat was a throwaway repository (removed now; run 'git session demo --keep' to explore it).\nIn your own repository: git session init, then git session start <name>.\n",
         );
     }
     Ok(0)

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use git_session::cache::CacheFile;
-use git_session::doctor::{
-    self, CacheState, Check, Facts, HOOKS, HookFile, HookState, Hooks, Unstamped,
-};
+use git_session::doctor::{self, CacheState, Check, Facts, HookFile, Hooks, Managed, Unstamped};
 use git_session::error::Result;
 use git_session::history;
+use git_session::hooks::NAMES;
+use git_session::hooks::install::{self, State};
+use git_session::hooks::managers;
 use git_session::links;
 use git_session::repo::Repo;
 use git_session::session::Session;
@@ -62,7 +63,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let (unstamped, missing_bases) = branches(&ctx.repo, &sessions);
     let facts = Facts {
         initialised: ctx.store.dir().is_dir(),
-        hooks: hooks(&ctx.repo, &shown),
+        hooks: hooks(&ctx.repo, &top, &shown),
         shallow: ctx.repo.is_shallow(),
         file_problems: problems.iter().map(|p| p.to_error().message).collect(),
         unstamped,
@@ -125,44 +126,60 @@ fn text(ctx: &Ctx, checks: &[Check], found: usize) -> String {
     out
 }
 
-/// What is in the hooks directory git uses, and what `core.hooksPath` hides.
-fn hooks(repo: &Repo, shown: &dyn Fn(&Path) -> String) -> Hooks {
+/// What is in the hooks directory git uses, who owns it, and what `core.hooksPath` hides.
+fn hooks(repo: &Repo, top: &Path, shown: &dyn Fn(&Path) -> String) -> Hooks {
     let located = repo.hooks_dir();
     let (dir, hooks_path) = (located.path, located.configured);
-    let files = HOOKS
+    // A directory that cannot be read reads as one without our hooks.
+    let statuses = install::inspect(&dir).unwrap_or_default();
+    let files = statuses
         .iter()
-        .map(|name| {
-            let path = dir.join(name);
-            let (content, executable) = read_hook(&path);
-            let mut state = doctor::hook_state(content.as_deref(), executable);
-            // A hook manager that owns the directory is named even by a plain hook of its own.
-            if let HookState::Foreign { tool: None } = &state
-                && let Some(tool) = doctor::hook_tool("", hooks_path.as_deref())
-            {
-                state = HookState::Foreign {
-                    tool: Some(tool.to_string()),
-                };
-            }
+        .map(|s| {
+            let path = dir.join(s.name);
             HookFile {
-                name: name.to_string(),
+                name: s.name.to_string(),
                 path: shown(&path),
-                state,
+                state: s.state,
+                executable: install::is_executable(&path),
             }
+        })
+        .collect();
+    let config_files: Vec<&str> = managers::LEFTHOOK_FILES
+        .iter()
+        .chain(managers::PRE_COMMIT_FILES.iter())
+        .copied()
+        .filter(|f| top.join(f).is_file())
+        .collect();
+    let probed = install::probe(&dir, &managers::PROBED_HOOKS);
+    let found = managers::detect(&managers::Facts {
+        hooks_path: hooks_path.as_deref(),
+        config_files,
+        hook_files: probed.iter().map(|(n, c)| (*n, c.as_slice())).collect(),
+    });
+    let managers = found
+        .into_iter()
+        .map(|f| Managed {
+            tool: f.manager.name().to_string(),
+            evidence: f.evidence,
+            unconfigured: NAMES
+                .iter()
+                .filter(|&&hook| {
+                    !f.manager.config_files(hook).iter().any(|file| {
+                        fs::read_to_string(top.join(file))
+                            .is_ok_and(|text| managers::configured(&text, hook))
+                    })
+                })
+                .map(|h| h.to_string())
+                .collect(),
         })
         .collect();
     let default = repo.common_dir().join("hooks");
     let shadowed = if hooks_path.is_some() && !same_dir(&dir, &default) {
-        HOOKS
-            .iter()
-            .map(|name| default.join(name))
-            .filter(|p| {
-                let (content, x) = read_hook(p);
-                matches!(
-                    doctor::hook_state(content.as_deref(), x),
-                    HookState::Ours { .. }
-                )
-            })
-            .map(|p| shown(&p))
+        install::inspect(&default)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| matches!(s.state, State::Installed | State::Outdated))
+            .map(|s| shown(&default.join(s.name)))
             .collect()
     } else {
         Vec::new()
@@ -171,6 +188,7 @@ fn hooks(repo: &Repo, shown: &dyn Fn(&Path) -> String) -> Hooks {
         dir: shown(&dir),
         hooks_path,
         files,
+        managers,
         shadowed,
     }
 }
@@ -180,28 +198,6 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
-}
-
-/// A hook file's start (enough to recognise it) and whether git can run it.
-fn read_hook(path: &Path) -> (Option<Vec<u8>>, bool) {
-    let Ok(meta) = fs::metadata(path) else {
-        return (None, false);
-    };
-    if !meta.is_file() {
-        return (None, false);
-    }
-    #[cfg(unix)]
-    let executable = {
-        use std::os::unix::fs::PermissionsExt;
-        meta.permissions().mode() & 0o111 != 0
-    };
-    #[cfg(not(unix))]
-    let executable = true;
-    let content = fs::read(path).ok().map(|mut b| {
-        b.truncate(64 * 1024);
-        b
-    });
-    (content, executable)
 }
 
 /// Commits on each session's branch, not on its base, that name no session; and sessions whose

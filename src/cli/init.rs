@@ -7,10 +7,11 @@ use git_session::store::{self, Store};
 
 use super::{Global, emit, state_dir};
 
-/// Set up .sessions/ in this repository (idempotent)
+/// Set up .sessions/ and the hooks in this repository (idempotent)
 ///
 /// Creates .sessions/ with a commented config.toml holding the repository's policy at its
-/// defaults. Running it again changes nothing.
+/// defaults, and installs the git hooks that add and check session trailers (see 'git session
+/// hooks --help'). Running it again changes nothing.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
@@ -36,5 +37,6 @@ pub fn run(_global: &Global, _args: Args) -> Result<i32> {
         (false, false) => format!("Already initialized: {shown} exists\n"),
     };
     emit(&msg);
+    emit(&super::hooks::install_text(&repo)?);
     Ok(0)
 }

@@ -32,6 +32,7 @@ fn parse_status(text: &str) -> std::result::Result<Status, String> {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
+    let mut trace = super::Trace::new();
     let ctx = Ctx::open(global)?;
     let file = CacheFile::new(&state_dir(&ctx.repo));
     let mut cache = if global.no_cache {
@@ -39,9 +40,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     } else {
         file.load().unwrap_or_default()
     };
+    trace.mark("load cache");
     let (sessions, problems, files_changed) = ctx
         .store
         .load_all_cached(&mut cache.files, cache.written_at)?;
+    trace.mark("session files");
     for p in &problems {
         note(&format!("warning: skipped {}", p.to_error()));
     }
@@ -55,9 +58,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         &mut |n| meter.show(n),
     )?;
     meter.done();
+    trace.phases("listing", &listing.timings);
     listing.coverage.require_complete()?;
     if !global.no_cache && (listing.changed || files_changed) {
         save_cache(&ctx, &file, &mut cache);
+        trace.mark("save cache");
     }
     let entries: Vec<ListEntry> = sessions
         .iter()

@@ -19,6 +19,9 @@ mod context;
 mod debug;
 mod demo;
 mod doctor;
+mod focus;
+mod hook;
+mod hooks;
 mod init;
 mod lifecycle;
 mod list;
@@ -108,6 +111,10 @@ pub enum Command {
     Context(context::Args),
     Report(report::Args),
     Doctor(doctor::Args),
+    Focus(focus::Args),
+    Hooks(hooks::Args),
+    #[command(hide = true)]
+    Hook(hook::Args),
     #[command(hide = true)]
     DebugTrailers(debug::Args),
 }
@@ -138,6 +145,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Context(a) => context::run(&global, a),
         Command::Report(a) => report::run(&global, a),
         Command::Doctor(a) => doctor::run(&global, a),
+        Command::Focus(a) => focus::run(&global, a),
+        Command::Hooks(a) => hooks::run(&global, a),
+        Command::Hook(a) => hook::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),
     }
 }
@@ -377,6 +387,46 @@ impl Meter {
     pub fn done(&self) {
         if self.last.is_some() {
             eprint!("\r\x1b[K");
+        }
+    }
+}
+
+/// Phase timings on stderr when `GIT_SESSION_TRACE` is set, as git's `GIT_TRACE_PERFORMANCE`.
+pub struct Trace {
+    start: Option<std::time::Instant>,
+}
+
+impl Trace {
+    pub fn new() -> Trace {
+        let on = std::env::var_os("GIT_SESSION_TRACE").is_some_and(|v| !v.is_empty() && v != "0");
+        Trace {
+            start: on.then(std::time::Instant::now),
+        }
+    }
+
+    pub fn mark(&mut self, what: &str) {
+        if let Some(start) = self.start {
+            eprintln!(
+                "trace: {:>9.3} ms  {what}",
+                start.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    }
+
+    /// Reports phases timed inside the library, relative to now.
+    pub fn phases(&mut self, what: &str, phases: &[(&'static str, std::time::Duration)]) {
+        if self.start.is_none() {
+            return;
+        }
+        let total = phases.last().map(|(_, d)| *d).unwrap_or_default();
+        let began = self.start.map(|s| s.elapsed().saturating_sub(total));
+        for (name, at) in phases {
+            if let Some(b) = began {
+                eprintln!(
+                    "trace: {:>9.3} ms  {what}: {name}",
+                    (b + *at).as_secs_f64() * 1e3
+                );
+            }
         }
     }
 }

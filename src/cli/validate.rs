@@ -1,12 +1,15 @@
 //! `git session validate`: lint every session file, and the session trailers in history.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
+use git_session::aggregate;
 use git_session::error::Result;
-use git_session::history::{self, Sink, Tallies};
-use git_session::progress::CommitInfo;
+use git_session::history::{self, Sink};
+use git_session::links::Event;
+use git_session::progress::{self, CommitInfo};
+use git_session::repo::CommitId;
 use git_session::repo::Repo;
 use git_session::session::Session;
 use git_session::store::{self, Store};
@@ -45,42 +48,75 @@ struct Report {
     warnings: Vec<String>,
 }
 
-/// Collects what history says about sessions that are not (or not yet) there.
+/// Most warnings listed; the rest are counted.
+const MAX_WARNINGS: usize = 500;
+
+/// Collects what history says that does not fit the session files, one commit at a time, so
+/// memory does not grow with history.
 struct Validator<'a> {
     sessions: &'a [Session],
+    /// Session names and ids -> index.
+    keys: HashMap<String, usize>,
     broken: &'a HashSet<String>,
-    tallies: Tallies<'a>,
-    /// (commit time, warning)
-    warnings: BTreeMap<(i64, String), ()>,
+    /// Each session's earliest Milestone-Done per milestone, for dependency order.
+    done: Vec<HashMap<String, (i64, CommitId)>>,
+    /// (commit time, warning), in history order.
+    warnings: BTreeSet<(i64, String)>,
+    dropped: usize,
+}
+
+impl Validator<'_> {
+    fn warn(&mut self, time: i64, text: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.insert((time, text));
+        } else {
+            self.dropped += 1;
+        }
+    }
 }
 
 impl Sink for Validator<'_> {
     fn commit(&mut self, c: &CommitInfo, members: &[usize]) {
-        self.tallies.commit(c, members);
         let short = c.id.short();
-        let mut add = |text: String| {
-            self.warnings.insert((c.commit_time, text), ());
-        };
-        if members.is_empty() {
-            for p in &c.links.problems {
-                add(format!("{short}: {p}"));
-            }
-        }
+        let t = c.commit_time;
         for named in c.links.named_sessions() {
-            let known = self.sessions.iter().position(|s| {
-                s.name.as_str() == named || s.id_string().eq_ignore_ascii_case(named)
-            });
-            match known {
-                Some(i) if !members.contains(&i) => add(format!(
+            match self.keys.get(&aggregate::normal_key(named)).copied() {
+                Some(i) if !members.contains(&i) => self.warn(t, format!(
                     "{short}: names session '{}' but was committed before it was created (allowing for clock skew), so it does not count",
                     self.sessions[i].name
                 )),
                 Some(_) => {}
                 None if self.broken.contains(named) => {}
-                None => add(format!(
+                None => self.warn(t, format!(
                     "{short}: names session '{named}', which has no file {}",
                     Store::display_path(named)
                 )),
+            }
+        }
+        for p in &c.links.problems {
+            self.warn(t, format!("{short}: {p}"));
+        }
+        for &m in members {
+            let session = &self.sessions[m];
+            let alone = c.links.named_sessions().all(|s| {
+                s == session.name.as_str() || aggregate::normal_key(s) == session.id_string()
+            });
+            let mut found = Vec::new();
+            for event in c.events_for(session) {
+                if let Some(w) = progress::event_warning(session, event, alone) {
+                    found.push(format!("{}: {short}: {w}", session.name));
+                }
+                if let Event::MilestoneDone { milestone, .. } = event
+                    && session.milestone(milestone).is_some()
+                {
+                    let e = self.done[m].entry(milestone.clone()).or_insert((t, c.id));
+                    if t < e.0 {
+                        *e = (t, c.id);
+                    }
+                }
+            }
+            for w in found {
+                self.warn(t, w);
             }
         }
     }
@@ -123,23 +159,29 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 .map(str::to_string)
         })
         .collect();
+    let mut keys = HashMap::new();
+    for (i, s) in sessions.iter().enumerate() {
+        keys.insert(s.name.to_string(), i);
+        keys.insert(s.id_string(), i);
+    }
     let mut v = Validator {
         sessions: &sessions,
+        keys,
         broken: &broken,
-        tallies: Tallies::new(&sessions),
-        warnings: BTreeMap::new(),
+        done: vec![HashMap::new(); sessions.len()],
+        warnings: BTreeSet::new(),
+        dropped: 0,
     };
     let coverage = history::walk(&repo, &sessions, &config, false, &mut v)?;
-    let now = super::now()?;
-    let estimate = git_session::progress::Estimate {
-        max_gap_secs: config.estimate_max_gap_secs,
-        first_commit_secs: config.estimate_first_commit_secs,
-    };
-    let mut warnings: Vec<String> = v.warnings.into_keys().map(|(_, w)| w).collect();
-    for (t, s) in v.tallies.tallies.into_iter().zip(&sessions) {
-        for w in t.finish(s, estimate, now).warnings {
-            warnings.push(format!("{}: {w}", s.name));
+    for (s, done) in sessions.iter().zip(std::mem::take(&mut v.done)) {
+        for (at, w) in progress::dependency_warnings(s, &done) {
+            v.warn(at, format!("{}: {w}", s.name));
         }
+    }
+    let dropped = v.dropped;
+    let mut warnings: Vec<String> = v.warnings.into_iter().map(|(_, w)| w).collect();
+    if dropped > 0 {
+        warnings.push(format!("… and {dropped} more warnings"));
     }
     warnings.extend(coverage.notes);
     if let Some(edge) = coverage.truncated_at.first() {

@@ -123,6 +123,15 @@ impl TestRepo {
         self.command("git").args(args).output().expect("git runs")
     }
 
+    /// Runs git with `args` after `setup` adjusts the command (env, directory, …), without
+    /// asserting anything.
+    pub fn git_with(&self, args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
+        let mut cmd = self.command("git");
+        cmd.args(args);
+        setup(&mut cmd);
+        cmd.output().expect("git runs")
+    }
+
     /// Commits everything in the work tree (or nothing) with `message`, one tick later.
     pub fn commit(&self, message: &str) -> String {
         self.tick(600);

@@ -6,6 +6,7 @@ mod check;
 mod core;
 mod differential;
 mod harness;
+mod hooks;
 mod track;
 mod trailer_cases;
 

@@ -565,22 +565,6 @@ fn hooks_dir(repo: &TestRepo) -> std::path::PathBuf {
     std::path::PathBuf::from(dir.trim())
 }
 
-/// Puts trampolines like git-session's into `dir` (no commits follow: `hook` is not ours to run
-/// here).
-fn fake_hooks(dir: &std::path::Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir).expect("hooks dir");
-    for name in ["prepare-commit-msg", "commit-msg", "post-commit"] {
-        let p = dir.join(name);
-        std::fs::write(
-            &p,
-            format!("#!/bin/sh\nexec git session hook {name} \"$@\"\n"),
-        )
-        .expect("hook");
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
-    }
-}
-
 fn doctor_check<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["checks"]
         .as_array()
@@ -598,6 +582,7 @@ fn doctor_json(repo: &TestRepo, code: i32) -> Value {
 
 #[test]
 fn doctor_finds_missing_unrunnable_and_shadowed_hooks() {
+    use std::os::unix::fs::PermissionsExt;
     let repo = tracked();
     let out = repo.run(&["doctor"]);
     out.expect_code(1);
@@ -611,21 +596,23 @@ fn doctor_finds_missing_unrunnable_and_shadowed_hooks() {
     assert!(text.contains("fix: git session hooks install"), "{text}");
     assert!(text.contains("✓ history"), "{text}");
 
-    fake_hooks(&hooks_dir(&repo), 0o644);
-    let j = doctor_json(&repo, 1);
-    let hooks = doctor_check(&j, "hooks");
-    assert_eq!(hooks["findings"].as_array().expect("findings").len(), 3);
-    assert_eq!(
-        hooks["findings"][0]["fix"],
-        "chmod +x .git/hooks/prepare-commit-msg"
-    );
-
-    fake_hooks(&hooks_dir(&repo), 0o755);
+    repo.run(&["hooks", "install"]).success();
     let out = repo.run(&["doctor"]);
     out.success();
     assert!(out.stdout().contains("All is well"), "{}", out.stdout());
 
-    // Another tool takes over through core.hooksPath: ours no longer run.
+    let hook = hooks_dir(&repo).join("commit-msg");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let j = doctor_json(&repo, 1);
+    let hooks = doctor_check(&j, "hooks");
+    assert_eq!(hooks["findings"].as_array().expect("findings").len(), 1);
+    assert_eq!(
+        hooks["findings"][0]["fix"],
+        "chmod +x .git/hooks/commit-msg"
+    );
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    // husky takes over through core.hooksPath: ours in .git/hooks no longer run.
     repo.git(&["config", "core.hooksPath", ".husky/_"]);
     repo.write(
         ".husky/_/commit-msg",
@@ -639,9 +626,9 @@ fn doctor_finds_missing_unrunnable_and_shadowed_hooks() {
         .filter_map(|f| f["problem"].as_str())
         .collect();
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains(".husky/_/commit-msg is husky's")),
+        problems.iter().any(|p| p.starts_with(
+            "husky owns the hooks here (core.hooksPath is .husky/_) and its configuration does not run git-session's prepare-commit-msg, commit-msg, post-commit hooks"
+        )),
         "{problems:?}"
     );
     assert!(
@@ -650,6 +637,15 @@ fn doctor_finds_missing_unrunnable_and_shadowed_hooks() {
             .any(|p| p.contains("shadowed: core.hooksPath is .husky/_")),
         "{problems:?}"
     );
+    // Configured as hooks install says, husky runs ours: all is well again.
+    repo.write(
+        ".husky/prepare-commit-msg",
+        "git-session hook prepare-commit-msg \"$@\"\n",
+    );
+    repo.write(".husky/commit-msg", "git-session hook commit-msg \"$1\"\n");
+    repo.write(".husky/post-commit", "git-session hook post-commit\n");
+    let j = doctor_json(&repo, 0);
+    assert_eq!(doctor_check(&j, "hooks")["ok"], true, "{j}");
 }
 
 #[test]
@@ -679,7 +675,7 @@ fn doctor_finds_a_shallow_clone() {
 #[test]
 fn doctor_finds_a_damaged_cache_that_list_then_rebuilds() {
     let repo = tracked();
-    fake_hooks(&hooks_dir(&repo), 0o755);
+    repo.run(&["hooks", "install"]).success();
     repo.run(&["list"]).success();
     let cache = repo.path.join(".git/git-session/cache");
     let mut bytes = std::fs::read(&cache).expect("list wrote a cache");
@@ -736,7 +732,7 @@ fn doctor_finds_branch_commits_without_trailers_and_its_fix_works() {
     );
     let j = doctor_json(&repo, 1); // the hooks are still missing here
     assert_eq!(doctor_check(&j, "session branches")["ok"], true);
-    fake_hooks(&hooks_dir(&repo), 0o755);
+    repo.run(&["hooks", "install"]).success();
     repo.run(&["doctor"]).success();
 }
 

@@ -1,0 +1,385 @@
+//! Speed at scale (SPEC §8): builds a large synthetic history, then times git-session against
+//! git itself in the same run and prints each measure as a ratio with its goal, plus peak
+//! memory. A benchmark, not a test: it only prints.
+//!
+//!   cargo bench --bench scale -- --commits 100000
+//!   cargo bench --bench scale -- --commits 1000000 --runs 3
+//!
+//! Histories are generated once into target/bench-histories/ and reused.
+
+#[path = "support/synth.rs"]
+mod synth;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Options {
+    commits: usize,
+    runs: usize,
+    dir: PathBuf,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        commits: 100_000,
+        runs: 5,
+        dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-histories"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--commits" => {
+                o.commits = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--commits N")
+            }
+            "--runs" => o.runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
+            "--dir" => o.dir = PathBuf::from(args.next().expect("--dir PATH")),
+            "--bench" => {}
+            other => panic!("unknown argument {other}; use --commits N --runs N --dir PATH"),
+        }
+    }
+    o
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_git-session")
+}
+
+/// A command in the benchmark's environment: no user or system git config, fixed identity.
+fn cmd(program: &str, dir: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.org")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.org")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+fn run_ok(mut c: Command, what: &str) {
+    let status = c.status().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(status.success(), "{what} failed");
+}
+
+/// Wall time and peak memory (KiB, when GNU time is there to tell) of one run.
+fn measure(program: &str, args: &[&str], dir: &Path) -> (Duration, Option<u64>) {
+    let gnu_time = Path::new("/usr/bin/time");
+    let report = std::env::temp_dir().join(format!("gs-bench-rss-{}", std::process::id()));
+    let mut c = if cfg!(target_os = "linux") && gnu_time.exists() {
+        let mut c = cmd("/usr/bin/time", dir);
+        c.arg("-f").arg("%M").arg("-o").arg(&report).arg(program);
+        c
+    } else {
+        cmd(program, dir)
+    };
+    c.args(args);
+    let start = Instant::now();
+    let status = c.status().expect("command runs");
+    let took = start.elapsed();
+    assert!(status.success(), "{program} {args:?} failed");
+    let rss = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|s| s.trim().lines().last()?.trim().parse().ok());
+    let _ = std::fs::remove_file(&report);
+    (took, rss)
+}
+
+/// The median of `runs` runs (the peak memory is the largest seen).
+fn median(runs: usize, mut f: impl FnMut() -> (Duration, Option<u64>)) -> (Duration, Option<u64>) {
+    let mut times = Vec::new();
+    let mut peak = None;
+    for _ in 0..runs {
+        let (t, rss) = f();
+        times.push(t);
+        peak = peak.max(rss);
+    }
+    times.sort();
+    (times[times.len() / 2], peak)
+}
+
+fn history(o: &Options) -> PathBuf {
+    let bare = o.dir.join(format!("h{}.git", o.commits));
+    let work = o.dir.join(format!("w{}", o.commits));
+    if !work.join(".git").exists() {
+        let _ = std::fs::remove_dir_all(&bare);
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&o.dir).expect("bench dir");
+        eprintln!("generating {} commits into {} …", o.commits, bare.display());
+        let t = Instant::now();
+        synth::create(
+            &synth::Shape {
+                commits: o.commits,
+                ..synth::Shape::default()
+            },
+            &bare,
+            &[
+                ("GIT_CONFIG_GLOBAL", "/dev/null"),
+                ("GIT_CONFIG_NOSYSTEM", "1"),
+            ],
+        )
+        .expect("history generated");
+        let git_dir = bare.to_str().expect("path");
+        run_ok(
+            {
+                let mut c = cmd("git", &o.dir);
+                c.args(["--git-dir", git_dir, "repack", "-a", "-d", "-q"]);
+                c
+            },
+            "git repack",
+        );
+        run_ok(
+            {
+                let mut c = cmd("git", &o.dir);
+                c.args(["--git-dir", git_dir, "commit-graph", "write", "--reachable"]);
+                c
+            },
+            "git commit-graph write",
+        );
+        run_ok(
+            {
+                let mut c = cmd("git", &o.dir);
+                c.args(["clone", "-q", git_dir, work.to_str().expect("path")]);
+                c
+            },
+            "git clone",
+        );
+        eprintln!("generated in {:.0} s", t.elapsed().as_secs_f64());
+    }
+    work
+}
+
+/// The most recently created session with a file in the work tree.
+fn recent_session(work: &Path) -> String {
+    let mut newest = (String::new(), String::new());
+    for e in std::fs::read_dir(work.join(".sessions")).expect(".sessions") {
+        let path = e.expect("entry").path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let created = text
+            .lines()
+            .find_map(|l| l.strip_prefix("created = "))
+            .unwrap_or_default()
+            .to_string();
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if name != "config" && created > newest.1 {
+            newest = (name, created);
+        }
+    }
+    newest.0
+}
+
+struct Row {
+    measure: &'static str,
+    ours: Duration,
+    base: Duration,
+    goal: f64,
+    rss: Option<u64>,
+}
+
+fn main() {
+    let o = options();
+    let work = history(&o);
+    let cache_dir = work.join(".git/git-session");
+    let git_log_args = ["log", "--format=%H%x00%(trailers:only,unfold)", "HEAD"];
+
+    // Warm the page cache, then time git itself.
+    measure("git", &git_log_args, &work);
+    let (git_log, git_rss) = median(o.runs, || measure("git", &git_log_args, &work));
+
+    let session = recent_session(&work);
+    let (status, status_rss) = median(o.runs, || {
+        measure(bin(), &["status", &session, "--no-cache", "--json"], &work)
+    });
+
+    let (list, list_rss) = median(o.runs, || measure(bin(), &["list", "--no-cache"], &work));
+
+    // The cache: built once, then one new commit before each timed run.
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    let (build, build_rss) = measure(bin(), &["list"], &work);
+    let mut n = 0;
+    let (cached, cached_rss) = median(o.runs, || {
+        n += 1;
+        run_ok(
+            {
+                let mut c = cmd("git", &work);
+                c.args([
+                    "commit",
+                    "-q",
+                    "--allow-empty",
+                    "--no-verify",
+                    "-m",
+                    &format!("Bench commit {n}\n\nSession: {session}\nEffort: 5m"),
+                ]);
+                c
+            },
+            "git commit",
+        );
+        measure(bin(), &["list"], &work)
+    });
+
+    // A commit through the hooks against the same commit without them (hooks installed by
+    // init; "without" points git at an empty hooks directory). The cache exists by now, as it
+    // would for anyone who has run list.
+    run_ok(
+        {
+            let mut c = cmd(bin(), &work);
+            c.args(["hooks", "install"]);
+            c
+        },
+        "git session hooks install",
+    );
+    let empty_hooks = o.dir.join("no-hooks");
+    std::fs::create_dir_all(&empty_hooks).expect("empty hooks dir");
+    let no_hooks = format!("core.hooksPath={}", empty_hooks.display());
+    let git_commit = |with_hooks: bool, n: usize| {
+        let msg = format!("Bench commit {n}\n\nSession: {session}\nEffort: 5m");
+        let mut args: Vec<&str> = Vec::new();
+        if !with_hooks {
+            args.extend(["-c", &no_hooks]);
+        }
+        args.extend(["commit", "-q", "--allow-empty", "-m", &msg]);
+        measure("git", &args, &work)
+    };
+    let mut commit_times = (Vec::new(), Vec::new());
+    let mut commit_rss = None;
+    for n in 0..o.runs.max(5) * 2 {
+        let (plain, _) = git_commit(false, 2 * n);
+        let (hooked, rss) = git_commit(true, 2 * n + 1);
+        commit_times.0.push(plain);
+        commit_times.1.push(hooked);
+        commit_rss = commit_rss.max(rss);
+    }
+    commit_times.0.sort();
+    commit_times.1.sort();
+    let plain_commit = commit_times.0[commit_times.0.len() / 2];
+    let hooked_commit = commit_times.1[commit_times.1.len() / 2];
+    run_ok(
+        {
+            let mut c = cmd(bin(), &work);
+            c.args(["hooks", "uninstall"]);
+            c
+        },
+        "git session hooks uninstall",
+    );
+
+    let commits = o.commits;
+    let rows = [
+        Row {
+            measure: "status of a recent session, no cache",
+            ours: status,
+            base: git_log,
+            goal: 0.05,
+            rss: status_rss,
+        },
+        Row {
+            measure: "list of every session, no cache",
+            ours: list,
+            base: git_log,
+            goal: 0.75,
+            rss: list_rss,
+        },
+        Row {
+            measure: "list with the cache, after one new commit",
+            ours: cached,
+            base: git_log,
+            goal: if commits >= 1_000_000 { 0.01 } else { 0.05 },
+            rss: cached_rss,
+        },
+        Row {
+            measure: "a git commit through the hooks (vs without)",
+            ours: hooked_commit,
+            base: plain_commit,
+            goal: 2.0,
+            rss: commit_rss,
+        },
+    ];
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let git_version = Command::new("git")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let sessions = std::fs::read_dir(work.join(".sessions")).map_or(0, |d| d.count());
+    let kib = |r: Option<u64>| {
+        r.map_or_else(
+            || "n/a".to_string(),
+            |k| format!("{:.0} MB", k as f64 / 1024.0),
+        )
+    };
+
+    println!(
+        "git-session scale benchmark: {commits} commits, {sessions} session files, median of {} runs",
+        o.runs
+    );
+    println!("machine: {cpu}, {cores} cores; {git_version}");
+    println!();
+    println!(
+        "baseline  git log --format=%(trailers) over all history: {:.3} s, peak {}",
+        git_log.as_secs_f64(),
+        kib(git_rss)
+    );
+    println!(
+        "          first list (builds the cache): {:.3} s, peak {}",
+        build.as_secs_f64(),
+        kib(build_rss)
+    );
+    println!(
+        "          git commit without hooks: {:.1} ms",
+        plain_commit.as_secs_f64() * 1e3
+    );
+    println!();
+    println!(
+        "{:<44} {:>9} {:>8} {:>8} {:>9}  ",
+        "measure", "time", "ratio", "goal", "peak"
+    );
+    let mut all_ok = true;
+    for r in &rows {
+        let ratio = r.ours.as_secs_f64() / r.base.as_secs_f64();
+        let ok = ratio <= r.goal;
+        all_ok &= ok;
+        println!(
+            "{:<44} {:>8.3}s {:>7.3}x {:>7}x {:>9}  {}",
+            r.measure,
+            r.ours.as_secs_f64(),
+            ratio,
+            r.goal,
+            kib(r.rss),
+            if ok { "ok" } else { "MISSED" }
+        );
+    }
+    let peak = rows.iter().filter_map(|r| r.rss).chain(build_rss).max();
+    let mem_ok = peak.is_none_or(|k| k <= 100 * 1024);
+    println!(
+        "{:<44} {:>9} {:>8} {:>8} {:>9}  {}",
+        "peak memory, any command",
+        "",
+        "",
+        "100 MB",
+        kib(peak),
+        if mem_ok { "ok" } else { "MISSED" }
+    );
+    if !(all_ok && mem_ok) {
+        println!("\nsome goals were missed on this run");
+    }
+}

@@ -1,0 +1,478 @@
+//! `git session hook <name> [args…]`: what the installed hook scripts run. First the hook that
+//! was there before (chained), then ours. Ours never blocks a commit because of its own trouble
+//! (a warning instead); only `commit-msg` refuses, and only for what the message says.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use git_session::cache::CacheFile;
+use git_session::config::Config;
+use git_session::error::{Error, Result};
+use git_session::history;
+use git_session::hooks::{self, check, install, message};
+use git_session::links;
+use git_session::name::Name;
+use git_session::progress;
+use git_session::repo::{Head, Repo};
+use git_session::session::Session;
+use git_session::store::{self, Store};
+use git_session::trailer;
+
+use super::focus::read_focus;
+use super::{Global, now, state_dir};
+
+/// Run one of git-session's git hooks (the installed hook scripts call this)
+///
+/// prepare-commit-msg FILE [SOURCE [COMMIT]], commit-msg FILE, or post-commit, with the
+/// arguments git gives the hook. Hook managers call it too, e.g. for lefthook:
+///   commit-msg: commands: git-session: run: git-session hook commit-msg {1}
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The hook: prepare-commit-msg, commit-msg or post-commit
+    pub name: String,
+
+    /// The arguments git passed to the hook
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<OsString>,
+}
+
+pub fn run(_global: &Global, args: Args) -> Result<i32> {
+    let name = args.name.as_str();
+    if !hooks::NAMES.contains(&name) {
+        return Err(Error::input(format!(
+            "'{name}' is not a hook git-session runs; use one of: {}",
+            hooks::NAMES.join(", ")
+        )));
+    }
+    let chained = run_chained(&args.args)?;
+    if chained != 0 {
+        return Ok(chained);
+    }
+    let outcome = match name {
+        "prepare-commit-msg" => prepare_commit_msg(&args.args).map(|()| 0),
+        "commit-msg" => commit_msg(&args.args),
+        _ => post_commit().map(|()| 0),
+    };
+    // Our own trouble never blocks a commit.
+    Ok(outcome.unwrap_or_else(|e| {
+        eprintln!("warning: git-session {name} hook: {e}");
+        0
+    }))
+}
+
+/// Runs `<script>.chained`, the hook that was in place before ours, as git would have run it:
+/// same arguments, stdin, stdout and stderr. Returns its exit code (0 when there is none).
+fn run_chained(args: &[OsString]) -> Result<i32> {
+    let Some(script) = std::env::var_os(hooks::SCRIPT_ENV).filter(|s| !s.is_empty()) else {
+        return Ok(0);
+    };
+    let mut path = script;
+    path.push(install::CHAINED);
+    let path = PathBuf::from(path);
+    if !install::is_executable(&path) {
+        return Ok(0);
+    }
+    let status = Command::new(&path)
+        .args(args)
+        .env_remove(hooks::SCRIPT_ENV)
+        .status()
+        .map_err(|e| {
+            Error::findings(format!(
+                "cannot run the chained hook {}: {}",
+                path.display(),
+                git_session::error::io_reason(&e)
+            ))
+        })?;
+    if let Some(code) = status.code() {
+        return Ok(code);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return Ok(128 + signal);
+        }
+    }
+    Ok(1)
+}
+
+fn message_file(args: &[OsString]) -> Result<&Path> {
+    args.first()
+        .map(|a| Path::new(a.as_os_str()))
+        .ok_or_else(|| Error::input("the hook needs the commit message file as its argument"))
+}
+
+/// Whether git opens an editor for this commit: git sets `GIT_EDITOR=:` for its hooks when it
+/// does not.
+fn editor_used() -> bool {
+    std::env::var_os("GIT_EDITOR").is_none_or(|e| e != OsStr::new(":"))
+}
+
+/// A rebase, cherry-pick or revert run by the sequencer says so in `GIT_REFLOG_ACTION`.
+fn rewriting_by_reflog_action() -> bool {
+    std::env::var("GIT_REFLOG_ACTION").is_ok_and(|a| {
+        ["rebase", "cherry-pick", "revert", "am"]
+            .iter()
+            .any(|p| a.starts_with(p))
+    })
+}
+
+/// The work tree's sessions, and the tool's store.
+fn open(repo: &Repo) -> Result<Option<(Store, Vec<Session>)>> {
+    let Some(top) = repo.workdir() else {
+        return Ok(None);
+    };
+    let store = Store::new(top, &state_dir(repo));
+    let (sessions, _) = store.load_all()?;
+    Ok(Some((store, sessions)))
+}
+
+/// The branch commits are being made for: HEAD's branch, or the branch a rebase rewrites.
+fn current_branch(repo: &Repo) -> Option<String> {
+    match repo.head().ok()? {
+        Head::Branch(b) | Head::Unborn(b) => Some(b),
+        Head::Detached(_) => repo.in_progress().rebase.flatten(),
+    }
+}
+
+fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
+    let file = message_file(args)?;
+    // pre-commit passes the source in its environment rather than as an argument.
+    let source = args
+        .get(1)
+        .map(|s| s.to_string_lossy().into_owned())
+        .or_else(|| std::env::var("PRE_COMMIT_COMMIT_MSG_SOURCE").ok());
+    if matches!(source.as_deref(), Some("merge" | "squash" | "commit")) {
+        return Ok(());
+    }
+    let repo = Repo::discover()?;
+    if repo.in_progress().rewriting() || rewriting_by_reflog_action() {
+        return Ok(());
+    }
+    let Ok(Head::Branch(branch) | Head::Unborn(branch)) = repo.head() else {
+        return Ok(());
+    };
+    let Some((_, sessions)) = open(&repo)? else {
+        return Ok(());
+    };
+    let mine: Vec<&Session> = sessions.iter().filter(|s| s.branch == branch).collect();
+    let session = match mine[..] {
+        [] => return Ok(()),
+        [s] => s,
+        [a, b, ..] => {
+            eprintln!(
+                "warning: sessions '{}' and '{}' both use branch '{branch}', so no Session trailer was added; add one yourself",
+                a.name, b.name
+            );
+            return Ok(());
+        }
+    };
+    if !session.status.is_open() {
+        return Ok(());
+    }
+    let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
+    if message::is_derived(&raw) {
+        return Ok(());
+    }
+    let cfg = repo.trailer_config();
+    let proper = message::proper(&raw, cfg);
+    if !editor_used() && proper.iter().all(|&c| trailer::is_space(c)) {
+        // An empty message without an editor: git aborts it, or keeps it empty on request.
+        return Ok(());
+    }
+    let name = session.name.as_str();
+    let focus = hooks::focus_of(&read_focus(&repo), name).filter(|m| {
+        let known = session.milestone(m).is_some();
+        if !known {
+            eprintln!(
+                "warning: the focus '{m}' is not a milestone of session '{name}' any more, so no Milestone trailer was added; run: git session focus --clear"
+            );
+        }
+        known
+    });
+    let lines = message::stamp_lines(&raw, cfg, name, &session.id_string(), focus.as_deref());
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let stamped = message::add_trailers(&raw, cfg, &lines);
+    replace_message(file, &stamped)
+}
+
+/// Replaces the message file through a temporary file and a rename, so git never reads half
+/// of it. Unlike session files it is not synced to disk: it is git's scratch file, which git
+/// itself writes without syncing, and two syncs would double the hook's cost.
+fn replace_message(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".git-session-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("write in", dir, &e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", path, &e))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
+    tmp.persist(path)
+        .map_err(|e| Error::io("write", path, &e.error))?;
+    Ok(())
+}
+
+/// Looks a session up by name or id: the work tree's file, else the file on its branch, where
+/// `start` put it. `Ok(None)` when there is none; an error when its file is broken.
+fn lookup(
+    repo: &Repo,
+    store: &Store,
+    config: &Config,
+    sessions: &[Session],
+    named: &str,
+) -> Result<Option<Session>> {
+    if let Some(s) = sessions
+        .iter()
+        .find(|s| s.name.as_str() == named || s.id_string().eq_ignore_ascii_case(named))
+    {
+        return Ok(Some(s.clone()));
+    }
+    let Ok(name) = Name::session(named) else {
+        return Ok(None);
+    };
+    if store.exists(&name) {
+        return store.load(&name).map(Some);
+    }
+    let branch = format!("{}{name}", config.branch_prefix);
+    let path = Store::display_path(name.as_str());
+    let Some(bytes) = repo
+        .branch_commit(&branch)
+        .and_then(|tip| repo.file_at(tip, &path, store::MAX_FILE_BYTES as usize))
+    else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::input(format!("{path} on branch '{branch}' is not valid UTF-8")))?;
+    git_session::session::parse(&text, Some(name.as_str()))
+        .map(Some)
+        .map_err(|f| git_session::session::findings_error(&format!("{branch}:{path}"), &f))
+}
+
+/// The repository policy; a broken policy file is a warning here, not a blocked commit.
+fn config_or_default(store: &Store, hook: &str) -> Config {
+    store.config().unwrap_or_else(|e| {
+        eprintln!("warning: git-session {hook} hook: {e} (using the defaults)");
+        Config::default()
+    })
+}
+
+fn commit_msg(args: &[OsString]) -> Result<i32> {
+    let file = message_file(args)?;
+    let repo = Repo::discover()?;
+    let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
+    let editor = editor_used();
+    let cfg = repo.trailer_config();
+    let mode = message::Cleanup::resolve(repo.config_string("commit.cleanup").as_deref(), editor);
+    let cleaned = message::cleaned(&raw, mode, editor, &cfg.comment);
+    if cleaned.is_empty() {
+        return Ok(0);
+    }
+    if editor && message::only_our_trailers(&cleaned, cfg) {
+        eprintln!(
+            "error: the commit message has trailers but no subject; write a subject line on the first line (commit aborted)"
+        );
+        return Ok(1);
+    }
+    let trailers = trailer::parse_history(&cleaned, cfg);
+    if !trailers.iter().any(|t| links::KEYS.iter().any(|k| t.is(k))) {
+        return Ok(0);
+    }
+    let Some((store, mut sessions)) = open(&repo)? else {
+        return Ok(0);
+    };
+    let config = config_or_default(&store, "commit-msg");
+    let mut findings = Vec::new();
+    let mut broken = Vec::new();
+    for named in check::named_sessions(&trailers) {
+        match lookup(&repo, &store, &config, &sessions, &named) {
+            Ok(Some(s)) if !sessions.iter().any(|k| k.name == s.name) => sessions.push(s),
+            Ok(_) => {}
+            Err(e) => {
+                findings.push(format!("Session '{named}' cannot be checked: {e}"));
+                broken.push(format!("Session '{named}' names no session"));
+            }
+        }
+    }
+    let branch = current_branch(&repo);
+    let on_branch: Vec<&Session> = sessions
+        .iter()
+        .filter(|s| Some(&s.branch) == branch.as_ref())
+        .collect();
+    let branch_session = match on_branch[..] {
+        [s] => Some(s.name.to_string()),
+        _ => None,
+    };
+    findings.extend(
+        check::check(
+            &trailers,
+            &sessions,
+            branch_session.as_deref(),
+            branch.as_deref(),
+        )
+        .into_iter()
+        // A broken file was reported as such already.
+        .filter(|f| !broken.iter().any(|b| f.starts_with(b.as_str()))),
+    );
+    if findings.is_empty() {
+        return Ok(0);
+    }
+    if !config.strict {
+        for f in &findings {
+            eprintln!("warning: {f}");
+        }
+        eprintln!(
+            "note: the commit goes through because [hooks] strict = false in .sessions/config.toml"
+        );
+        return Ok(0);
+    }
+    for f in &findings {
+        eprintln!("error: {f}");
+    }
+    match keep_refused(&repo, &cleaned) {
+        Ok(path) => eprintln!(
+            "The commit was refused; your message is kept. Fix it and commit again with:\n  git commit -e -F {}",
+            shell_quote(&path.display().to_string())
+        ),
+        Err(e) => eprintln!("The commit was refused, and the message could not be kept: {e}"),
+    }
+    Ok(1)
+}
+
+/// Keeps a refused message in the git directory under a name no earlier refusal used.
+fn keep_refused(repo: &Repo, message: &[u8]) -> Result<PathBuf> {
+    let dir = repo.git_dir().join("git-session").join("refused");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, &e))?;
+    let stamp = now()?.format("%Y%m%d-%H%M%S").to_string();
+    for n in 1..1000 {
+        let file = if n == 1 {
+            format!("COMMIT_EDITMSG-{stamp}")
+        } else {
+            format!("COMMIT_EDITMSG-{stamp}-{n}")
+        };
+        let path = dir.join(file);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        match store::write_atomic(&path, message, false) {
+            Ok(()) => return Ok(path),
+            // Another refusal took the name in between: try the next one.
+            Err(_) if std::fs::symlink_metadata(&path).is_ok() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::input(format!(
+        "{} is full of refused messages; remove the old ones",
+        dir.display()
+    )))
+}
+
+/// Quotes a path for a POSIX shell when it needs it.
+fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+fn post_commit() -> Result<()> {
+    let repo = Repo::discover()?;
+    if repo.in_progress().rebase.is_some() {
+        // One line per replayed commit would be noise.
+        return Ok(());
+    }
+    let Some(head) = repo.head_commit() else {
+        return Ok(());
+    };
+    let cfg = repo.trailer_config();
+    let found = repo.with_commit(head, |c| links::from_message(&c.message, cfg))?;
+    let Some((store, sessions)) = open(&repo)? else {
+        return Ok(());
+    };
+    let config = config_or_default(&store, "post-commit");
+    let mut targets: Vec<Session> = Vec::new();
+    let named: Vec<&str> = found.named_sessions().collect();
+    if named.is_empty() {
+        let branch = current_branch(&repo);
+        targets.extend(
+            sessions
+                .iter()
+                .filter(|s| Some(&s.branch) == branch.as_ref())
+                .cloned(),
+        );
+    } else {
+        for n in named {
+            if let Some(s) = lookup(&repo, &store, &config, &sessions, n)?
+                && !targets.iter().any(|t| t.name == s.name)
+            {
+                targets.push(s);
+            }
+        }
+    }
+    let estimate = progress::Estimate {
+        max_gap_secs: config.estimate_max_gap_secs,
+        first_commit_secs: config.estimate_first_commit_secs,
+    };
+    let now = now()?;
+    let targets: Vec<Session> = targets.into_iter().take(3).collect();
+    let events_for = |s: &Session| -> Vec<&links::Event> {
+        let id = s.id_string();
+        found
+            .events
+            .iter()
+            .filter(|e| {
+                e.qualifier()
+                    .is_none_or(|q| q == s.name.as_str() || q.eq_ignore_ascii_case(&id))
+            })
+            .collect()
+    };
+    // With a cache, an answer costs the commits new since it was written, however old the
+    // session; without one, the session's own bounded walk.
+    let file = CacheFile::new(&super::state_dir(&repo));
+    if let Some(mut cache) = file.load()
+        && let Some(listing) = history::cached_listing(&repo, &targets, &config, &mut cache, &file)?
+        && listing.coverage.truncated_at.is_empty()
+    {
+        for (s, summary) in targets.iter().zip(&listing.summaries) {
+            eprintln!(
+                "{}",
+                hooks::summary_line(s.name.as_str(), summary, &events_for(s))
+            );
+        }
+        if listing.changed
+            && let Some(_lock) = git_session::store::Lock::try_acquire(&store.lock_path())
+        {
+            cache.written_at = chrono::Utc::now().timestamp();
+            let _ = file.save(&cache);
+        }
+        return Ok(());
+    }
+    for s in &targets {
+        let (commits, coverage) = history::session_commits(&repo, s, &config)?;
+        if !coverage.truncated_at.is_empty() {
+            continue;
+        }
+        let p = progress::derive(s, &commits, estimate, now);
+        eprintln!(
+            "{}",
+            hooks::progress_line(s.name.as_str(), &p, &events_for(s))
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,1014 @@
+//! The hooks, through the real `git commit`: trailers added where history reads them, bad
+//! trailers refused, foreign hooks chained and restored, hook managers left alone.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::harness::{TestRepo, bin};
+
+/// A repository with `init` done (hooks installed) and session `search` started.
+fn hooked() -> TestRepo {
+    let repo = TestRepo::with_commit();
+    repo.run(&["init"]).success();
+    repo.tick(60);
+    repo.run(&[
+        "start",
+        "search",
+        "--milestone",
+        "parser",
+        "--milestone",
+        "ranking",
+    ])
+    .success();
+    repo
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `git commit <args>` through the hooks, a tick later; asserts success.
+fn commit(repo: &TestRepo, args: &[&str]) -> Output {
+    commit_with(repo, args, |_| {})
+}
+
+fn commit_with(repo: &TestRepo, args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
+    let out = try_commit_with(repo, args, setup);
+    assert!(
+        out.status.success(),
+        "git commit {args:?} failed:\n{}",
+        text(&out.stderr)
+    );
+    out
+}
+
+fn try_commit_with(repo: &TestRepo, args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
+    repo.tick(600);
+    let mut all = vec!["commit", "-q", "--allow-empty"];
+    all.extend_from_slice(args);
+    repo.git_with(&all, setup)
+}
+
+/// The trailers of `rev` as `git log` reads them from history.
+fn trailers(repo: &TestRepo, rev: &str) -> Vec<String> {
+    repo.git(&["log", "-1", "--format=%(trailers:only,unfold)", rev])
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn body(repo: &TestRepo, rev: &str) -> String {
+    repo.git(&["log", "-1", "--format=%B", rev])
+}
+
+fn head(repo: &TestRepo) -> String {
+    repo.git(&["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// Writes an executable script.
+fn script(path: &Path, content: &[u8], mode: u32) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+    std::fs::write(path, content).expect("script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::symlink_metadata(path)
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o7777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0
+    }
+}
+
+/// `git rev-parse --git-path hooks`, absolute: where git itself looks.
+fn git_hooks_dir(repo: &TestRepo, dir: &Path) -> PathBuf {
+    let out = repo.git_with(&["rev-parse", "--git-path", "hooks"], |c| {
+        c.current_dir(dir);
+    });
+    assert!(out.status.success());
+    let p = PathBuf::from(text(&out.stdout).trim());
+    let p = if p.is_absolute() { p } else { dir.join(p) };
+    p.canonicalize().expect("hooks dir exists")
+}
+
+#[test]
+fn a_plain_commit_on_a_session_branch_gets_its_session() {
+    let repo = hooked();
+    let out = commit(&repo, &["-m", "Add the lexer"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+    assert_eq!(body(&repo, "HEAD"), "Add the lexer\n\nSession: search\n\n");
+    // post-commit: one line of progress on stderr.
+    assert_eq!(text(&out.stderr), "search: 0% · 0/2 milestones\n");
+
+    // Signed-off: the existing trailer block is extended, not split.
+    commit(
+        &repo,
+        &[
+            "-s",
+            "-m",
+            "Add the grammar",
+            "--trailer",
+            "Milestone-Done=parser",
+        ],
+    );
+    assert_eq!(
+        trailers(&repo, "HEAD"),
+        [
+            "Signed-off-by: Ada Lovelace <ada@example.org>",
+            "Milestone-Done: parser",
+            "Session: search"
+        ]
+    );
+
+    // Not a session branch: nothing added.
+    repo.git(&["switch", "-q", "main"]);
+    let out = commit(&repo, &["-m", "Unrelated"]);
+    assert!(trailers(&repo, "HEAD").is_empty());
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn focus_adds_the_milestone() {
+    let repo = hooked();
+    repo.run(&["focus", "parsr"])
+        .fails_with(2, "valid milestones: parser, ranking");
+    let set = repo.run(&["focus", "parser"]);
+    set.success();
+    assert!(set.stdout().contains("Focus: parser"), "{}", set.stdout());
+    assert_eq!(repo.run(&["focus"]).stdout(), "search: focus on parser\n");
+
+    let out = commit(&repo, &["-m", "Lexer"]);
+    assert_eq!(
+        trailers(&repo, "HEAD"),
+        ["Session: search", "Milestone: parser"]
+    );
+    assert!(
+        text(&out.stderr).contains("parser: 1 commit"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A milestone named in the message wins over the focus.
+    commit(&repo, &["-m", "Rank", "--trailer", "Milestone=ranking"]);
+    assert_eq!(
+        trailers(&repo, "HEAD"),
+        ["Milestone: ranking", "Session: search"]
+    );
+
+    repo.run(&["focus", "--clear"]).success();
+    commit(&repo, &["-m", "More"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+    let s = repo.json(&["status"]);
+    assert_eq!(s["milestones"][0]["commits"], 1);
+}
+
+#[test]
+fn amend_cherry_pick_revert_and_squash_neither_duplicate_nor_lose_trailers() {
+    let repo = hooked();
+    repo.run(&["focus", "parser"]).success();
+    commit(&repo, &["-m", "Lexer"]);
+    let stamped = ["Session: search", "Milestone: parser"];
+    assert_eq!(trailers(&repo, "HEAD"), stamped);
+
+    // --amend keeps the message as it was.
+    commit(&repo, &["--amend", "--no-edit"]);
+    assert_eq!(trailers(&repo, "HEAD"), stamped);
+    commit_with(&repo, &["--amend"], |c| {
+        c.env("GIT_EDITOR", "true");
+    });
+    assert_eq!(trailers(&repo, "HEAD"), stamped);
+    // --amend with a new message is a new message: stamped once.
+    commit(&repo, &["--amend", "-m", "Lexer, renamed"]);
+    assert_eq!(trailers(&repo, "HEAD"), stamped);
+
+    // A cherry-pick keeps the picked message: no Session of this branch added...
+    repo.git(&["switch", "-q", "main"]);
+    repo.change_and_commit("fix.txt", "Fix a typo");
+    repo.git(&["switch", "-q", "session/search"]);
+    repo.tick(600);
+    repo.git(&["cherry-pick", "main"]);
+    assert!(trailers(&repo, "HEAD").is_empty());
+    // ...and a stamped commit picked onto another session's branch keeps its own trailers.
+    let lexer = repo.git(&["rev-parse", "HEAD~1"]).trim().to_string();
+    repo.git(&["switch", "-q", "main"]);
+    repo.run(&["start", "ops", "--milestone", "deploy"])
+        .success();
+    commit(&repo, &["-m", "Start ops"]);
+    repo.tick(600);
+    repo.git(&["cherry-pick", &lexer]);
+    assert_eq!(trailers(&repo, "HEAD"), stamped);
+
+    // A revert is left alone.
+    repo.tick(600);
+    repo.git(&["revert", "--no-edit", "HEAD"]);
+    assert!(
+        trailers(&repo, "HEAD").is_empty(),
+        "{}",
+        body(&repo, "HEAD")
+    );
+
+    // merge --squash: git's squash message, untouched.
+    repo.git(&["switch", "-q", "session/search"]);
+    repo.git(&["switch", "-q", "-c", "spike"]);
+    repo.change_and_commit(
+        "spike.txt",
+        "Spike one\n\nSession: search\nMilestone: ranking\n",
+    );
+    repo.change_and_commit("spike.txt", "Spike two\n\nSession: search\n");
+    repo.git(&["switch", "-q", "session/search"]);
+    repo.git(&["merge", "-q", "--squash", "spike"]);
+    commit(&repo, &["--no-edit"]);
+    let squashed = body(&repo, "HEAD");
+    assert!(
+        squashed.starts_with("Squashed commit of the following:"),
+        "{squashed}"
+    );
+    assert_eq!(squashed.matches("Session: search").count(), 2, "{squashed}");
+    assert_eq!(
+        squashed.matches("Milestone: ranking").count(),
+        1,
+        "{squashed}"
+    );
+    assert!(!squashed.contains("Milestone: parser"), "{squashed}");
+}
+
+#[test]
+fn rebases_keep_trailers_once() {
+    let repo = hooked();
+    repo.run(&["focus", "parser"]).success();
+    commit(&repo, &["-m", "One"]);
+    commit(&repo, &["-m", "Two", "--trailer", "Effort=1h"]);
+    repo.git(&["switch", "-q", "main"]);
+    repo.change_and_commit("main.txt", "Main moves on");
+    repo.git(&["switch", "-q", "session/search"]);
+
+    repo.tick(600);
+    repo.git(&["rebase", "-q", "main"]);
+    assert_eq!(
+        trailers(&repo, "HEAD~1"),
+        ["Session: search", "Milestone: parser"]
+    );
+    assert_eq!(
+        trailers(&repo, "HEAD"),
+        ["Effort: 1h", "Session: search", "Milestone: parser"]
+    );
+
+    // rebase -i rewording both commits: the messages go through the hooks unchanged.
+    repo.tick(600);
+    let out = repo.git_with(&["rebase", "-q", "-i", "main"], |c| {
+        c.env("GIT_SEQUENCE_EDITOR", "sed -i -e s/^pick/reword/")
+            .env("GIT_EDITOR", "true");
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        trailers(&repo, "HEAD~1"),
+        ["Session: search", "Milestone: parser"]
+    );
+    assert_eq!(
+        trailers(&repo, "HEAD"),
+        ["Effort: 1h", "Session: search", "Milestone: parser"]
+    );
+    assert!(
+        !text(&out.stderr).contains("search:"),
+        "no progress lines during a rebase: {}",
+        text(&out.stderr)
+    );
+}
+
+/// An editor that types `subject` on the first line of the message file.
+fn typing_editor(repo: &TestRepo, subject: &str) -> String {
+    let path = repo.path.join("../editor.sh");
+    script(
+        &path,
+        format!("#!/bin/sh\nsed -i -e '1s/^/{subject}/' \"$1\"\n").as_bytes(),
+        0o755,
+    );
+    path.display().to_string()
+}
+
+#[test]
+fn commit_v_gets_the_trailer_above_the_scissors() {
+    let repo = hooked();
+    repo.write("src/lib.rs", "Key: looks like a trailer\n");
+    repo.git(&["add", "-A"]);
+    let editor = typing_editor(&repo, "Edited subject");
+    commit_with(&repo, &["-v"], |c| {
+        c.env("GIT_EDITOR", &editor);
+    });
+    assert_eq!(body(&repo, "HEAD"), "Edited subject\n\nSession: search\n\n");
+
+    // The same with another comment character.
+    repo.write("src/lib.rs", "Other: diff line\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["config", "core.commentChar", ";"]);
+    commit_with(&repo, &["-v"], |c| {
+        c.env("GIT_EDITOR", &editor);
+    });
+    assert_eq!(body(&repo, "HEAD"), "Edited subject\n\nSession: search\n\n");
+
+    // And given on git's command line, which reaches the hooks in the environment.
+    repo.git(&["config", "--unset", "core.commentChar"]);
+    repo.write("src/lib.rs", "More: diff\n");
+    repo.git(&["add", "-A"]);
+    repo.tick(600);
+    let out = repo.git_with(
+        &["-c", "core.commentString=//", "commit", "-q", "-v"],
+        |c| {
+            c.env("GIT_EDITOR", &editor);
+        },
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(body(&repo, "HEAD"), "Edited subject\n\nSession: search\n\n");
+}
+
+#[test]
+fn quitting_the_editor_without_a_message_still_aborts() {
+    let repo = hooked();
+    let before = head(&repo);
+    let out = try_commit_with(&repo, &[], |c| {
+        c.env("GIT_EDITOR", "true");
+    });
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no subject"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(head(&repo), before);
+}
+
+#[test]
+fn a_dash_line_does_not_hide_the_trailer() {
+    let repo = hooked();
+    let file = repo.path.join("../msg.txt");
+    std::fs::write(
+        &file,
+        "Subject\n\nNotes\n---\nMore notes after the dashes\n",
+    )
+    .expect("msg");
+    commit(&repo, &["-F", file.to_str().expect("path")]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+    assert!(body(&repo, "HEAD").contains("---\nMore notes after the dashes\n\nSession: search\n"));
+    let debug = repo.run(&["debug-trailers"]);
+    assert_eq!(debug.stdout(), "Session: search\n");
+}
+
+#[test]
+fn bad_trailers_are_refused_and_every_refused_message_is_kept() {
+    let repo = hooked();
+    commit(&repo, &["-m", "First"]);
+    let before = head(&repo);
+
+    let first = try_commit_with(
+        &repo,
+        &["-m", "Work", "--trailer", "Milestone=parsr"],
+        |_| {},
+    );
+    assert_eq!(first.status.code(), Some(1));
+    let err = text(&first.stderr);
+    assert!(
+        err.contains("error: Milestone 'parsr' names no milestone 'parsr' of session 'search'; valid milestones: parser, ranking"),
+        "{err}"
+    );
+    let kept_first = kept_file(&err);
+
+    let second = try_commit_with(&repo, &["-m", "More", "--trailer", "Effort=soon"], |_| {});
+    assert_eq!(second.status.code(), Some(1));
+    let err2 = text(&second.stderr);
+    assert!(err2.contains("Effort 'soon' is not a duration"), "{err2}");
+    let kept_second = kept_file(&err2);
+
+    assert_ne!(kept_first, kept_second);
+    let one = std::fs::read_to_string(&kept_first).expect("first kept");
+    let two = std::fs::read_to_string(&kept_second).expect("second kept");
+    assert!(
+        one.starts_with("Work\n") && one.contains("Milestone: parsr"),
+        "{one}"
+    );
+    assert!(
+        two.starts_with("More\n") && two.contains("Effort: soon"),
+        "{two}"
+    );
+    assert_eq!(head(&repo), before);
+
+    let unknown = try_commit_with(&repo, &["-m", "X", "--trailer", "Session=serch"], |_| {});
+    assert!(
+        text(&unknown.stderr)
+            .contains("Session 'serch' names no session here; valid sessions: search"),
+        "{}",
+        text(&unknown.stderr)
+    );
+
+    // The printed command reuses the message, once fixed.
+    std::fs::write(&kept_first, one.replace("parsr", "parser")).expect("fix");
+    commit_with(&repo, &["-e", "-F", &kept_first], |c| {
+        c.env("GIT_EDITOR", "true");
+    });
+    assert_eq!(
+        trailers(&repo, "HEAD"),
+        ["Milestone: parser", "Session: search"]
+    );
+}
+
+/// The file named in `git commit -e -F <file>` in a refusal.
+fn kept_file(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("git commit -e -F "))
+        .unwrap_or_else(|| panic!("no reuse command in:\n{stderr}"));
+    line.trim_matches('\'').to_string()
+}
+
+#[test]
+fn qualified_values_are_checked_against_the_other_sessions_file() {
+    let repo = hooked();
+    commit(&repo, &["-m", "Start search"]);
+    repo.git(&["switch", "-q", "main"]);
+    repo.run(&["start", "ops", "--milestone", "deploy"])
+        .success();
+    commit(&repo, &["-m", "Start ops"]);
+    repo.git(&["switch", "-q", "session/search"]);
+    // ops.toml is not in this work tree; it is read from ops's branch.
+    assert!(!repo.exists(".sessions/ops.toml"));
+    commit(
+        &repo,
+        &["-m", "Deploy step", "--trailer", "Milestone=ops/deploy"],
+    );
+    let out = try_commit_with(
+        &repo,
+        &["-m", "Nope", "--trailer", "Milestone-Done=ops/parser"],
+        |_| {},
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("names no milestone 'parser' of session 'ops'; valid milestones: deploy"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn with_strict_false_bad_trailers_are_only_warnings() {
+    let repo = hooked();
+    let config = repo.read(".sessions/config.toml");
+    repo.write(
+        ".sessions/config.toml",
+        &config.replace("strict = true", "strict = false"),
+    );
+    let out = commit(
+        &repo,
+        &["-m", "Work", "--trailer", "Task-Done=parser/lexer"],
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: Task-Done 'parser/lexer' names no task 'lexer'"),
+        "{err}"
+    );
+    assert!(err.contains("there are no valid tasks"), "{err}");
+}
+
+const FOREIGN: &[u8] = b"#!/bin/sh\n# a team's own hook \xff\n";
+
+/// A foreign hook that records its arguments and exits with the status in `status`.
+fn foreign_hook(repo: &TestRepo) -> Vec<u8> {
+    let dir = repo.path.join("..");
+    let mut content = FOREIGN.to_vec();
+    content.extend_from_slice(
+        format!(
+            "printf '%s\\n' \"$@\" > '{log}'\nexit $(cat '{status}' 2>/dev/null || echo 0)\n",
+            log = dir.join("foreign-args").display(),
+            status = dir.join("foreign-status").display()
+        )
+        .as_bytes(),
+    );
+    content
+}
+
+#[test]
+fn a_foreign_hook_is_chained_and_restored_byte_for_byte() {
+    let repo = TestRepo::with_commit();
+    let hook = repo.path.join(".git/hooks/commit-msg");
+    let original = foreign_hook(&repo);
+    script(&hook, &original, 0o750);
+
+    let init = repo.run(&["init"]);
+    init.success();
+    assert!(
+        init.stdout()
+            .contains("kept as commit-msg.chained and still runs first"),
+        "{}",
+        init.stdout()
+    );
+    // Installing again changes nothing, and keeps the chained hook.
+    let again = repo.run(&["hooks", "install"]);
+    assert!(
+        again.stdout().contains("nothing changed"),
+        "{}",
+        again.stdout()
+    );
+    let status = repo.run(&["hooks", "status"]);
+    assert!(
+        status
+            .stdout()
+            .contains("commit-msg          installed, chains commit-msg.chained\n"),
+        "{}",
+        status.stdout()
+    );
+
+    repo.run(&["start", "search", "--milestone", "parser"])
+        .success();
+    commit(&repo, &["-m", "Through both hooks"]);
+    let args = std::fs::read_to_string(repo.path.join("../foreign-args")).expect("it ran");
+    assert_eq!(args, ".git/COMMIT_EDITMSG\n");
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+
+    // Its exit status decides.
+    std::fs::write(repo.path.join("../foreign-status"), "3").expect("status");
+    let before = head(&repo);
+    let out = try_commit_with(&repo, &["-m", "Refused by the team hook"], |_| {});
+    assert!(!out.status.success());
+    assert_eq!(head(&repo), before);
+    std::fs::remove_file(repo.path.join("../foreign-status")).expect("rm");
+
+    let removed = repo.run(&["hooks", "uninstall"]);
+    removed.success();
+    assert!(
+        removed
+            .stdout()
+            .contains("the hook it chained is back in its place"),
+        "{}",
+        removed.stdout()
+    );
+    assert_eq!(std::fs::read(&hook).expect("restored"), original);
+    assert_eq!(mode(&hook), 0o750);
+    let mut left: Vec<String> = std::fs::read_dir(repo.path.join(".git/hooks"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".sample"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["commit-msg"]);
+}
+
+#[test]
+fn the_chained_hook_gets_stdin_and_its_status_passes_through() {
+    let repo = TestRepo::with_commit();
+    let dir = repo.path.join("../somehooks");
+    let seen = repo.path.join("../seen");
+    script(
+        &dir.join("post-commit.chained"),
+        format!(
+            "#!/bin/sh\ncat > '{}'\necho \"$@\" >> '{}'\nexit 7\n",
+            seen.display(),
+            seen.display()
+        )
+        .as_bytes(),
+        0o755,
+    );
+    let mut child = repo
+        .command(bin())
+        .args(["hook", "post-commit", "a b", "--c"])
+        .env("GIT_SESSION_HOOK", dir.join("post-commit"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"refs on stdin\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("waits");
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&seen).expect("ran"),
+        "refs on stdin\na b --c\n"
+    );
+}
+
+/// PATH without the directory of the git-session binary.
+fn path_without_git_session() -> String {
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .filter(|d| !d.join("git-session").exists())
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[test]
+fn without_the_binary_the_commit_goes_through_with_one_warning() {
+    let repo = TestRepo::with_commit();
+    script(
+        &repo.path.join(".git/hooks/commit-msg"),
+        &foreign_hook(&repo),
+        0o755,
+    );
+    repo.run(&["init"]).success();
+    repo.run(&["start", "search", "--milestone", "parser"])
+        .success();
+    let path = path_without_git_session();
+    let out = commit_with(&repo, &["-m", "From a machine without git-session"], |c| {
+        c.env("PATH", &path);
+    });
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("git-session is not on PATH").count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(trailers(&repo, "HEAD").is_empty());
+    // The chained hook still ran.
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("../foreign-args")).expect("it ran"),
+        ".git/COMMIT_EDITMSG\n"
+    );
+}
+
+#[test]
+fn core_hooks_path_relative_and_absolute() {
+    let repo = TestRepo::with_commit();
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    let out = repo.run(&["init"]);
+    assert!(
+        out.stdout()
+            .contains("Hooks installed in .githooks (core.hooksPath)"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout()
+            .contains("note: .githooks is inside the work tree")
+    );
+    assert!(repo.exists(".githooks/commit-msg"));
+    assert!(!repo.exists(".git/hooks/commit-msg"));
+    assert_eq!(
+        git_hooks_dir(&repo, &repo.path),
+        repo.path.join(".githooks").canonicalize().expect("dir")
+    );
+    repo.run(&["start", "search"]).success();
+    commit(&repo, &["-m", "Via .githooks"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+
+    let abs = repo.path.join("../shared-hooks");
+    repo.git(&["config", "core.hooksPath", abs.to_str().expect("path")]);
+    repo.run(&["hooks", "install"]).success();
+    assert!(abs.join("prepare-commit-msg").exists());
+    let status = repo.run(&["hooks", "status"]);
+    assert!(
+        status.stdout().starts_with(&format!(
+            "hooks directory: {} (core.hooksPath)\n",
+            abs.display()
+        )),
+        "{}",
+        status.stdout()
+    );
+    commit(&repo, &["-m", "Via the absolute path"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+}
+
+#[test]
+fn a_linked_worktree_shares_the_hooks_and_has_its_own_focus() {
+    let repo = hooked();
+    repo.run(&["focus", "parser"]).success();
+    commit(&repo, &["-m", "Start search"]);
+    let wt = repo.path.join("../wt");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "topic",
+        wt.to_str().expect("path"),
+        "main",
+    ]);
+    let in_wt = |args: &[&str]| {
+        let mut cmd = repo.command(bin());
+        cmd.args(args).current_dir(&wt);
+        cmd.output().expect("runs")
+    };
+    let status = in_wt(&["hooks", "status"]);
+    let hooks_dir = git_hooks_dir(&repo, &wt);
+    assert!(
+        text(&status.stdout).contains(&format!("hooks directory: {}", hooks_dir.display())),
+        "{}",
+        text(&status.stdout)
+    );
+    assert!(text(&status.stdout).contains("commit-msg          installed"));
+    assert!(
+        in_wt(&["start", "docs", "--current", "--milestone", "guide"])
+            .status
+            .success()
+    );
+    assert!(in_wt(&["focus"]).stdout.starts_with(b"docs: no focus"));
+    repo.tick(600);
+    let out = repo.git_with(&["commit", "-q", "-m", "Write the guide"], |c| {
+        c.current_dir(&wt);
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = repo.git_with(&["log", "-1", "--format=%(trailers:only,unfold)"], |c| {
+        c.current_dir(&wt);
+    });
+    assert_eq!(text(&t.stdout).trim(), "Session: docs");
+    // The main work tree's focus is its own.
+    assert_eq!(repo.run(&["focus"]).stdout(), "search: focus on parser\n");
+}
+
+#[test]
+fn a_submodule_gets_its_hooks_where_git_looks() {
+    let sub_src = TestRepo::with_commit();
+    let repo = TestRepo::with_commit();
+    let out = repo.git_with(
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            sub_src.path.to_str().expect("path"),
+            "sub",
+        ],
+        |_| {},
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sub = repo.path.join("sub");
+    assert!(sub.join(".git").is_file());
+    let mut cmd = repo.command(bin());
+    cmd.args(["hooks", "install"]).current_dir(&sub);
+    let out = cmd.output().expect("runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = git_hooks_dir(&repo, &sub);
+    assert!(dir.ends_with(".git/modules/sub/hooks"), "{}", dir.display());
+    assert!(dir.join("commit-msg").exists());
+}
+
+#[test]
+fn hook_managers_get_the_lines_to_add_and_nothing_is_written() {
+    // husky: core.hooksPath is .husky/_
+    let repo = TestRepo::with_commit();
+    std::fs::create_dir_all(repo.path.join(".husky/_")).expect("dir");
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    let out = repo.run(&["hooks", "install"]);
+    out.success();
+    assert!(
+        out.stdout()
+            .contains("managed by husky (core.hooksPath is .husky/_)"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout()
+            .contains(".husky/commit-msg:          git-session hook commit-msg \"$1\"")
+    );
+    assert_eq!(
+        std::fs::read_dir(repo.path.join(".husky/_"))
+            .expect("dir")
+            .count(),
+        0
+    );
+    assert!(!repo.exists(".git/hooks/commit-msg"));
+
+    // A husky-style setup with the printed line works.
+    script(
+        &repo.path.join(".husky/_/prepare-commit-msg"),
+        b"#!/bin/sh\nsh -e \"$(dirname \"$0\")/../prepare-commit-msg\" \"$@\"\n",
+        0o755,
+    );
+    repo.write(
+        ".husky/prepare-commit-msg",
+        "git-session hook prepare-commit-msg \"$@\"\n",
+    );
+    repo.run(&["start", "search"]).success();
+    commit(&repo, &["-m", "Through husky"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+    let status = repo.run(&["hooks", "status"]);
+    assert!(
+        status
+            .stdout()
+            .contains("prepare-commit-msg  configured in .husky/prepare-commit-msg"),
+        "{}",
+        status.stdout()
+    );
+
+    // lefthook: its configuration file.
+    let repo = TestRepo::with_commit();
+    repo.write(
+        "lefthook.yml",
+        "pre-commit:\n  commands:\n    lint:\n      run: true\n",
+    );
+    let out = repo.run(&["init"]);
+    out.success();
+    assert!(
+        out.stdout()
+            .contains("managed by lefthook (lefthook.yml exists)"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout()
+            .contains("run: git-session hook commit-msg {1}")
+    );
+    assert!(!repo.exists(".git/hooks/commit-msg"));
+    let status = repo.run(&["hooks", "status"]);
+    assert!(
+        status
+            .stdout()
+            .contains("commit-msg          not configured"),
+        "{}",
+        status.stdout()
+    );
+    repo.write(
+        "lefthook.yml",
+        "prepare-commit-msg:\n  commands:\n    git-session:\n      run: git-session hook prepare-commit-msg {1} {2} {3}\n\
+         commit-msg:\n  commands:\n    git-session:\n      run: git-session hook commit-msg {1}\n\
+         post-commit:\n  commands:\n    git-session:\n      run: git-session hook post-commit\n",
+    );
+    let status = repo.run(&["hooks", "status"]);
+    assert!(
+        status
+            .stdout()
+            .contains("commit-msg          configured in lefthook.yml"),
+        "{}",
+        status.stdout()
+    );
+    assert!(
+        repo.run(&["hooks", "install"])
+            .stdout()
+            .contains("lefthook already runs git-session's hooks")
+    );
+
+    // The pre-commit framework: its configuration, or the hook it generated.
+    let repo = TestRepo::with_commit();
+    script(
+        &repo.path.join(".git/hooks/pre-commit"),
+        b"#!/usr/bin/env bash\n# File generated by pre-commit: https://pre-commit.com\n",
+        0o755,
+    );
+    let out = repo.run(&["hooks", "install"]);
+    assert!(
+        out.stdout()
+            .contains("managed by pre-commit (the pre-commit hook was generated by pre-commit)"),
+        "{}",
+        out.stdout()
+    );
+    assert!(out.stdout().contains("stages: [prepare-commit-msg]"));
+    assert!(out.stdout().contains("entry: git-session hook commit-msg"));
+    assert!(!repo.exists(".git/hooks/commit-msg"));
+    let json = repo.json(&["hooks", "status"]);
+    assert_eq!(json["managers"][0]["manager"], "pre-commit");
+    assert_eq!(json["hooks"][1]["state"], "missing");
+}
+
+#[test]
+fn hooks_status_says_what_is_installed_where() {
+    let repo = TestRepo::with_commit();
+    let status = repo.run(&["hooks", "status"]);
+    status.success();
+    assert_eq!(
+        status.stdout(),
+        "hooks directory: .git/hooks\n\
+         \x20 prepare-commit-msg  not installed (git session hooks install)\n\
+         \x20 commit-msg          not installed (git session hooks install)\n\
+         \x20 post-commit         not installed (git session hooks install)\n"
+    );
+    script(
+        &repo.path.join(".git/hooks/post-commit"),
+        b"#!/bin/sh\n",
+        0o644,
+    );
+    repo.run(&["hooks", "install"]).success();
+    let mtime = |p: &str| {
+        std::fs::metadata(repo.path.join(p))
+            .expect("file")
+            .modified()
+            .expect("mtime")
+    };
+    let before = mtime(".git/hooks/commit-msg");
+    repo.run(&["init"]).success();
+    assert_eq!(
+        mtime(".git/hooks/commit-msg"),
+        before,
+        "init changed nothing"
+    );
+    assert_eq!(
+        repo.run(&["hooks", "status"]).stdout(),
+        "hooks directory: .git/hooks\n\
+         \x20 prepare-commit-msg  installed\n\
+         \x20 commit-msg          installed\n\
+         \x20 post-commit         installed, chains post-commit.chained (not executable, so it does not run)\n"
+    );
+    let json = repo.json(&["hooks", "status"]);
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["core_hooks_path"], serde_json::Value::Null);
+    assert_eq!(json["hooks"][0]["name"], "prepare-commit-msg");
+    assert_eq!(json["hooks"][0]["state"], "installed");
+    assert_eq!(json["hooks"][2]["chained"], "post-commit.chained");
+    assert_eq!(json["hooks"][2]["chained_runs"], false);
+
+    // Hooks that core.hooksPath hides from git are pointed out.
+    repo.git(&["config", "core.hooksPath", ".other"]);
+    assert!(
+        repo.run(&["hooks", "status"])
+            .stdout()
+            .contains("note: .git/hooks also holds git-session hooks, which git does not run while core.hooksPath is set"),
+    );
+    repo.git(&["config", "--unset", "core.hooksPath"]);
+
+    // A script from another version is recognised and updated.
+    repo.write(
+        ".git/hooks/commit-msg",
+        "#!/bin/sh\n# git-session: commit-msg hook (old)\n",
+    );
+    assert!(
+        repo.run(&["hooks", "status"])
+            .stdout()
+            .contains("commit-msg          installed by another version")
+    );
+    assert!(
+        repo.run(&["hooks", "install"])
+            .stdout()
+            .contains("commit-msg          updated")
+    );
+
+    // A foreign hook next to a chained one: refused for safety, nothing written.
+    repo.run(&["hooks", "uninstall"]).success();
+    repo.write(".git/hooks/commit-msg", "#!/bin/sh\n");
+    repo.write(".git/hooks/commit-msg.chained", "#!/bin/sh\n");
+    repo.run(&["hooks", "install"])
+        .fails_with(4, "will not overwrite either");
+    assert!(!repo.exists(".git/hooks/prepare-commit-msg"));
+}
+
+#[test]
+fn the_demo_commits_get_their_session_from_the_hooks() {
+    let dir = TestRepo::bare_dir();
+    let out = dir.run(&["demo", "--keep"]);
+    out.success();
+    let text = out.stdout();
+    let kept = text
+        .lines()
+        .find_map(|l| l.strip_prefix("The repository is kept in "))
+        .and_then(|l| l.split(';').next())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no kept repository in:\n{text}"));
+    let log = dir.git_with(
+        &["log", "--format=%(trailers:key=Session,valueonly)%x00"],
+        |c| {
+            c.current_dir(&kept);
+        },
+    );
+    let _ = std::fs::remove_dir_all(kept.parent().expect("temp dir"));
+    let sessions: Vec<String> = String::from_utf8_lossy(&log.stdout)
+        .split('\0')
+        .map(|s| s.trim().to_string())
+        .collect();
+    // Four commits on the session branch, none naming it on the command line, all stamped.
+    assert_eq!(
+        &sessions[..4],
+        ["search", "search", "search", "search"],
+        "{sessions:?}"
+    );
+}
+
+#[test]
+fn post_commit_reads_the_cache_when_there_is_one() {
+    let repo = hooked();
+    commit(&repo, &["-m", "Lexer", "--trailer", "Milestone=parser"]);
+    // No cache yet: the session's own walk, which knows each milestone's commits.
+    let out = commit(&repo, &["-m", "More", "--trailer", "Milestone=parser"]);
+    assert_eq!(
+        text(&out.stderr),
+        "search: 0% · 0/2 milestones · parser: 2 commits\n"
+    );
+    // list writes the cache; later commits are answered from it, with the same numbers.
+    repo.run(&["list"]).success();
+    assert!(repo.path.join(".git/git-session/cache").exists());
+    let out = commit(&repo, &["-m", "Done", "--trailer", "Milestone-Done=parser"]);
+    assert_eq!(
+        text(&out.stderr),
+        "search: 50% · 1/2 milestones · parser done\n"
+    );
+    let out = commit(&repo, &["-m", "Rank", "--trailer", "Milestone=ranking"]);
+    assert_eq!(text(&out.stderr), "search: 50% · 1/2 milestones\n");
+    let status = repo.json(&["status", "--no-cache"]);
+    assert_eq!(status["progress"]["fraction"], 0.5);
+    assert_eq!(status["commits"], 4);
+}
