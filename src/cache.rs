@@ -156,7 +156,7 @@ impl CacheFile {
         if checksum(&body) != body_sum {
             return None;
         }
-        let body: Rc<[u8]> = body.into();
+        let body = Rc::new(body);
         let mut d = Dec::new(&body);
         let cache = decode_body(&mut d, &body)?;
         d.is_done().then_some(cache)
@@ -278,7 +278,7 @@ fn encode_body(e: &mut Enc, c: &Cache) {
     c.files.encode(e);
 }
 
-fn decode_body(d: &mut Dec, body: &Rc<[u8]>) -> Option<Cache> {
+fn decode_body(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Cache> {
     let fingerprint = d.u64()?;
     let written_at = d.i64()?;
     let tips = d.ids()?;
@@ -355,20 +355,23 @@ impl Codec for FileEntry {
 /// entries are copied as they are.
 #[derive(Clone)]
 pub struct Table<T> {
-    body: Rc<[u8]>,
+    body: Rc<Vec<u8>>,
     /// (key, encoded value) ranges in `body`, sorted by key.
     index: Vec<(Range<usize>, Range<usize>)>,
     overlay: BTreeMap<String, Option<T>>,
     damaged: Cell<bool>,
+    /// Where the last look-up ended: callers mostly ask in key order.
+    hint: Cell<usize>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Table {
-            body: Rc::from(Vec::new()),
+            body: Rc::new(Vec::new()),
             index: Vec::new(),
             overlay: BTreeMap::new(),
             damaged: Cell::new(false),
+            hint: Cell::new(0),
         }
     }
 }
@@ -383,7 +386,7 @@ impl<T: Codec> Table<T> {
     }
 
     /// Reads the index of a table section without decoding its values.
-    fn index(d: &mut Dec, body: &Rc<[u8]>) -> Option<Table<T>> {
+    fn index(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Table<T>> {
         let n = d.count()?;
         let mut index = Vec::with_capacity(n);
         for _ in 0..n {
@@ -403,6 +406,7 @@ impl<T: Codec> Table<T> {
             index,
             overlay: BTreeMap::new(),
             damaged: Cell::new(false),
+            hint: Cell::new(0),
         })
     }
 
@@ -411,9 +415,27 @@ impl<T: Codec> Table<T> {
     }
 
     fn find(&self, key: &str) -> Option<usize> {
-        self.index
-            .binary_search_by(|(k, _)| self.body[k.clone()].cmp(key.as_bytes()))
-            .ok()
+        let key = key.as_bytes();
+        let at = |i: usize| &self.body[self.index[i].0.clone()];
+        // Look a few entries past the last hit before searching the whole index.
+        let hint = self.hint.get();
+        for i in hint..(hint + 4).min(self.index.len()) {
+            match at(i).cmp(key) {
+                std::cmp::Ordering::Equal => {
+                    self.hint.set(i + 1);
+                    return Some(i);
+                }
+                std::cmp::Ordering::Greater => break,
+                std::cmp::Ordering::Less => {}
+            }
+        }
+        let found = self
+            .index
+            .binary_search_by(|(k, _)| self.body[k.clone()].cmp(key));
+        if let Ok(i) = found {
+            self.hint.set(i + 1);
+        }
+        found.ok()
     }
 
     fn decode_at(&self, i: usize) -> Option<T> {

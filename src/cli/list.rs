@@ -70,6 +70,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .filter(|(s, _)| args.status.is_empty() || args.status.contains(&s.status))
         .map(|(s, summary)| ListEntry::from_summary(s, summary))
         .collect();
+    // The process ends right after printing: freeing thousands of sessions and the cache piece
+    // by piece would only delay the exit.
+    std::mem::forget(cache);
+    std::mem::forget(sessions);
     if args.json {
         emit(&to_json(&entries));
         return Ok(0);
