@@ -5,6 +5,7 @@ mod cache;
 mod check;
 mod core;
 mod differential;
+mod eco;
 mod harness;
 mod hooks;
 mod track;
