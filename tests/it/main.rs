@@ -5,6 +5,7 @@ mod cache;
 mod check;
 mod core;
 mod differential;
+mod docs;
 mod eco;
 mod harness;
 mod hooks;
