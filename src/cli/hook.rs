@@ -393,7 +393,8 @@ fn shell_quote(text: &str) -> String {
 
 fn post_commit() -> Result<()> {
     let repo = Repo::discover()?;
-    if repo.in_progress().rebase.is_some() {
+    let prefs = super::Prefs::read(&repo);
+    if !prefs.progress || repo.in_progress().rebase.is_some() {
         // One line per replayed commit would be noise.
         return Ok(());
     }
@@ -445,7 +446,7 @@ fn post_commit() -> Result<()> {
     // With a cache, an answer costs the commits new since it was written, however old the
     // session; without one, the session's own bounded walk.
     let file = CacheFile::new(&super::state_dir(&repo));
-    if let Some(mut cache) = file.load()
+    if let Some(mut cache) = file.load().filter(|_| prefs.cache)
         && let Some(listing) = history::cached_listing(&repo, &targets, &config, &mut cache, &file)?
         && listing.coverage.truncated_at.is_empty()
     {

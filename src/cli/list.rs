@@ -35,7 +35,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let mut trace = super::Trace::new();
     let ctx = Ctx::open(global)?;
     let file = CacheFile::new(&state_dir(&ctx.repo));
-    let mut cache = if global.no_cache {
+    let mut cache = if ctx.no_cache {
         Cache::default()
     } else {
         file.load().unwrap_or_default()
@@ -54,13 +54,13 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         &sessions,
         &ctx.config,
         &mut cache,
-        (!global.no_cache).then_some(&file),
+        (!ctx.no_cache).then_some(&file),
         &mut |n| meter.show(n),
     )?;
     meter.done();
     trace.phases("listing", &listing.timings);
     listing.coverage.require_complete()?;
-    if !global.no_cache && (listing.changed || files_changed) {
+    if !ctx.no_cache && (listing.changed || files_changed) {
         save_cache(&ctx, &file, &mut cache);
         trace.mark("save cache");
     }

@@ -15,6 +15,7 @@ use git_session::session::Session;
 use git_session::store::Store;
 
 mod check;
+mod completions;
 mod context;
 mod debug;
 mod demo;
@@ -26,6 +27,7 @@ mod init;
 mod lifecycle;
 mod list;
 mod log;
+mod man;
 mod render;
 mod report;
 mod start;
@@ -113,10 +115,14 @@ pub enum Command {
     Doctor(doctor::Args),
     Focus(focus::Args),
     Hooks(hooks::Args),
+    Completions(completions::Args),
+    Man(man::Args),
     #[command(hide = true)]
     Hook(hook::Args),
     #[command(hide = true)]
     DebugTrailers(debug::Args),
+    #[command(name = "__complete", hide = true)]
+    Complete(completions::CompleteArgs),
 }
 
 /// Parses the arguments and runs the command; the error carries the exit code.
@@ -149,6 +155,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Hooks(a) => hooks::run(&global, a),
         Command::Hook(a) => hook::run(&global, a),
         Command::DebugTrailers(a) => debug::run(&global, a),
+        Command::Completions(a) => completions::run(&global, a),
+        Command::Man(a) => man::run(&global, a),
+        Command::Complete(a) => completions::complete(&global, a),
     }
 }
 
@@ -166,6 +175,8 @@ pub struct Ctx {
     pub config: Config,
     pub now: DateTime<FixedOffset>,
     pub style: Style,
+    /// `--no-cache`, or `session.cache = false` in git config.
+    pub no_cache: bool,
 }
 
 impl Ctx {
@@ -180,12 +191,14 @@ impl Ctx {
         let store = Store::new(&top, &state_dir(&repo));
         let config = store.config()?;
         let style = Style::detect(global.color, &repo);
+        let no_cache = global.no_cache || !Prefs::read(&repo).cache;
         Ok(Ctx {
             repo,
             store,
             config,
             now: now()?,
             style,
+            no_cache,
         })
     }
 
@@ -246,6 +259,38 @@ impl Ctx {
             max_gap_secs: self.config.estimate_max_gap_secs,
             first_commit_secs: self.config.estimate_first_commit_secs,
         }
+    }
+}
+
+/// Personal preferences from git config, `session.*`: how the tool behaves for you, wherever
+/// you run it. The repository's policy, shared by everyone, is `.sessions/config.toml`.
+pub struct Prefs {
+    /// `session.cache` (default true): false reads and writes no cache, as `--no-cache`.
+    pub cache: bool,
+    /// `session.progress` (default true): false silences the post-commit progress line.
+    pub progress: bool,
+}
+
+impl Prefs {
+    pub fn read(repo: &Repo) -> Prefs {
+        let flag = |key: &str| {
+            repo.config_string(key)
+                .and_then(|v| git_bool(&v))
+                .unwrap_or(true)
+        };
+        Prefs {
+            cache: flag("session.cache"),
+            progress: flag("session.progress"),
+        }
+    }
+}
+
+/// A boolean as git reads one; `None` for what git would refuse.
+pub fn git_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" | "" => Some(false),
+        other => other.parse::<i64>().ok().map(|n| n != 0),
     }
 }
 

@@ -5,6 +5,8 @@ mod cache;
 mod check;
 mod core;
 mod differential;
+mod docs;
+mod eco;
 mod harness;
 mod hooks;
 mod track;
