@@ -10,7 +10,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -188,14 +188,23 @@ impl CacheFile {
 
     /// Writes a new known-commit table (sorted, no duplicates) and returns what names it.
     pub fn save_known(&self, known: &[CommitId]) -> std::io::Result<KnownSection> {
-        let mut bytes = Vec::with_capacity(known.len() * 20);
-        for id in known {
-            bytes.extend_from_slice(&id.0);
-        }
-        write_replacing(&self.known_path(), &bytes)?;
+        let mut sum = Checksum::new(known.len() * 20);
+        // Written in pieces: a million ids need not be copied into one buffer first.
+        write_replacing(&self.known_path(), &mut |out| {
+            let mut chunk = Vec::with_capacity(1600 * 20);
+            for ids in known.chunks(1600) {
+                chunk.clear();
+                for id in ids {
+                    chunk.extend_from_slice(&id.0);
+                }
+                sum.update(&chunk);
+                out.write_all(&chunk)?;
+            }
+            Ok(())
+        })?;
         Ok(KnownSection {
             count: known.len() as u64,
-            checksum: checksum(&bytes),
+            checksum: sum.finish(),
         })
     }
 
@@ -205,13 +214,15 @@ impl CacheFile {
         let mut body = Enc::default();
         encode_body(&mut body, cache);
         let body = body.0;
-        let mut out = Enc::default();
-        out.0.extend_from_slice(MAGIC);
-        out.u32(VERSION);
-        out.u64(body.len() as u64);
-        out.u64(checksum(&body));
-        out.0.extend_from_slice(&body);
-        write_replacing(&self.path, &out.0)
+        let mut header = Enc::default();
+        header.0.extend_from_slice(MAGIC);
+        header.u32(VERSION);
+        header.u64(body.len() as u64);
+        header.u64(checksum(&body));
+        write_replacing(&self.path, &mut |out| {
+            out.write_all(&header.0)?;
+            out.write_all(&body)
+        })
     }
 
     pub fn remove(&self) {
@@ -221,13 +232,18 @@ impl CacheFile {
 }
 
 /// Temp file in the same directory, then rename: readers see the old file or the new one.
-fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_replacing(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".cache-")
         .tempfile_in(dir)?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
+    let mut out = std::io::BufWriter::new(tmp);
+    write(&mut out)?;
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -235,27 +251,68 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// A fast checksum that catches truncation and damage: four independent multiply-rotate lanes
 /// over 8-byte words, so any single changed word changes the result.
 pub fn checksum(bytes: &[u8]) -> u64 {
-    const P: u64 = 0x0000_0100_0000_01b3;
-    let mut lanes = [
-        0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64,
-        0x9E37_79B9_7F4A_7C15,
-        0xC2B2_AE3D_27D4_EB4F,
-        0x1656_67B1_9E37_79F9,
-    ];
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
-        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
-            let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-            *lane = (*lane ^ w).wrapping_mul(P).rotate_left(5);
+    let mut sum = Checksum::new(bytes.len());
+    sum.update(bytes);
+    sum.finish()
+}
+
+/// [`checksum`] computed piece by piece; `len` is the total that will be fed.
+pub struct Checksum {
+    lanes: [u64; 4],
+    pending: Vec<u8>,
+}
+
+const CHECKSUM_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+impl Checksum {
+    pub fn new(len: usize) -> Checksum {
+        Checksum {
+            lanes: [
+                0xcbf2_9ce4_8422_2325 ^ len as u64,
+                0x9E37_79B9_7F4A_7C15,
+                0xC2B2_AE3D_27D4_EB4F,
+                0x1656_67B1_9E37_79F9,
+            ],
+            pending: Vec::with_capacity(32),
         }
     }
-    let mut h = lanes
-        .iter()
-        .fold(0u64, |acc, l| (acc ^ l).wrapping_mul(P).rotate_left(7));
-    for &b in blocks.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(P);
+
+    fn block(&mut self, block: &[u8]) {
+        for (lane, word) in self.lanes.iter_mut().zip(block.chunks_exact(8)) {
+            let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            *lane = (*lane ^ w).wrapping_mul(CHECKSUM_PRIME).rotate_left(5);
+        }
     }
-    h
+
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        if !self.pending.is_empty() {
+            let take = (32 - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.pending.len() < 32 {
+                return;
+            }
+            let full = std::mem::take(&mut self.pending);
+            self.block(&full);
+            self.pending = full;
+            self.pending.clear();
+        }
+        let mut blocks = bytes.chunks_exact(32);
+        for block in &mut blocks {
+            self.block(block);
+        }
+        self.pending.extend_from_slice(blocks.remainder());
+    }
+
+    pub fn finish(self) -> u64 {
+        let mut h = self.lanes.iter().fold(0u64, |acc, l| {
+            (acc ^ l).wrapping_mul(CHECKSUM_PRIME).rotate_left(7)
+        });
+        for &b in &self.pending {
+            h = (h ^ u64::from(b)).wrapping_mul(CHECKSUM_PRIME);
+        }
+        h
+    }
 }
 
 fn encode_body(e: &mut Enc, c: &Cache) {
@@ -920,6 +977,19 @@ mod tests {
                     session,
                 },
             )])),
+        }
+    }
+
+    #[test]
+    fn checksum_in_pieces_is_the_same() {
+        let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for split in [0, 1, 20, 31, 32, 33, 500, 999, 1000] {
+            let mut sum = Checksum::new(bytes.len());
+            sum.update(&bytes[..split]);
+            for piece in bytes[split..].chunks(20) {
+                sum.update(piece);
+            }
+            assert_eq!(sum.finish(), checksum(&bytes), "split at {split}");
         }
     }
 
