@@ -126,6 +126,7 @@ pub fn from_message(message: &[u8], cfg: &TrailerConfig) -> Links {
         }
         None => trailer::visit_verbatim(message, cfg, true, &mut add),
     }
+    links.dedup_sessions();
     links
 }
 
@@ -181,10 +182,21 @@ pub fn from_trailers(trailers: &[Trailer]) -> Links {
     for t in trailers {
         links.add(&t.key, &t.value);
     }
+    links.dedup_sessions();
     links
 }
 
 impl Links {
+    /// Drops repeated `Session` values, keeping the first of each, in linear time: a hostile
+    /// message may carry tens of thousands of them.
+    fn dedup_sessions(&mut self) {
+        if self.sessions.len() < 2 {
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.sessions.len());
+        self.sessions.retain(|s| seen.insert(s.clone()));
+    }
+
     /// Takes in one trailer; keys other than ours are ignored.
     fn add(&mut self, key: &[u8], value: &[u8]) {
         let Some(key) = KEYS.iter().find(|k| key.eq_ignore_ascii_case(k.as_bytes())) else {
@@ -192,11 +204,7 @@ impl Links {
         };
         let value = String::from_utf8_lossy(value);
         match parse_value(key, &value) {
-            Ok(Value::Session(s)) => {
-                if !self.sessions.contains(&s) {
-                    self.sessions.push(s);
-                }
-            }
+            Ok(Value::Session(s)) => self.sessions.push(s),
             Ok(Value::Event(e)) => self.events.push(e),
             Err(why) => self.problems.push(why),
         }
