@@ -548,20 +548,42 @@ impl Repo {
         Ok((out, truncated))
     }
 
-    /// The content of `path` in commit `at`'s tree, if it is a blob no larger than `max` bytes
-    /// (a partial clone may lack it: that is `None` too, nothing is fetched).
-    pub fn file_at(&self, at: CommitId, path: &str, max: usize) -> Option<Vec<u8>> {
-        let commit = self.git.find_commit(at.oid()).ok()?;
-        let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
+    /// The file at `path` in commit `at`'s tree. Nothing is ever fetched: a blob that a partial
+    /// clone has not fetched yet is [`TreeFile::NotHere`]. A symlink or a submodule is
+    /// [`TreeFile::NotRegular`], and its target is not read.
+    pub fn file_at(&self, at: CommitId, path: &str, max: usize) -> TreeFile {
+        let Ok(commit) = self.git.find_commit(at.oid()) else {
+            return TreeFile::NotHere;
+        };
+        let Ok(tree) = commit.tree() else {
+            return TreeFile::NotHere;
+        };
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(e) => e,
+            // A missing tree on the way (`--filter=tree:0`) is history not here, not absence.
+            Err(e)
+                if e.code() == git2::ErrorCode::NotFound && e.class() == git2::ErrorClass::Tree =>
+            {
+                return TreeFile::Absent;
+            }
+            Err(_) => return TreeFile::NotHere,
+        };
         if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
-            return None;
+            return TreeFile::NotRegular;
         }
-        let odb = self.git.odb().ok()?;
-        let (size, _) = odb.read_header(entry.id()).ok()?;
+        let Ok(odb) = self.git.odb() else {
+            return TreeFile::NotHere;
+        };
+        let Ok((size, _)) = odb.read_header(entry.id()) else {
+            return TreeFile::NotHere;
+        };
         if size > max {
-            return None;
+            return TreeFile::TooLarge;
         }
-        Some(odb.read(entry.id()).ok()?.data().to_vec())
+        match odb.read(entry.id()) {
+            Ok(blob) => TreeFile::Found(blob.data().to_vec()),
+            Err(_) => TreeFile::NotHere,
+        }
     }
 
     /// Creates `refs/heads/<branch>` at `at` (fails if it exists).
@@ -664,6 +686,19 @@ impl Repo {
             rebase,
         }
     }
+}
+
+/// What a commit's tree holds at a path (see [`Repo::file_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeFile {
+    Found(Vec<u8>),
+    /// No such path in the tree.
+    Absent,
+    /// The object is not in this repository (a partial clone has not fetched it).
+    NotHere,
+    TooLarge,
+    /// A symlink, a directory or a submodule.
+    NotRegular,
 }
 
 /// Where git runs hooks from.
@@ -784,7 +819,10 @@ fn open_error(e: &git2::Error) -> Error {
             "not a git repository (or any parent directory); run git session inside a repository",
         ),
         git2::ErrorCode::Owner => {
-            let path = std::env::current_dir().unwrap_or_default();
+            let path = owned_path(e.message()).map_or_else(
+                || std::env::current_dir().unwrap_or_default(),
+                PathBuf::from,
+            );
             Error::input(format!(
                 "git refuses this repository because another user owns it; if you trust it, run: git config --global --add safe.directory {}",
                 path.display()
@@ -795,6 +833,15 @@ fn open_error(e: &git2::Error) -> Error {
             e.message().trim_end_matches('.')
         )),
     }
+}
+
+/// The directory libgit2 names when it refuses a repository another user owns (the top of the
+/// work tree, as git's `safe.directory` wants it), from "repository path '<dir>' is not owned
+/// by current user".
+fn owned_path(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("repository path '")?;
+    let end = rest.rfind("' is not owned")?;
+    Some(&rest[..end]).filter(|p| !p.is_empty())
 }
 
 fn read_trailer_config(git: &git2::Repository) -> TrailerConfig {
@@ -969,6 +1016,24 @@ Subject line\n\nBody\n";
             ]
         );
         assert!(parse_config_parameters("garbage").is_empty());
+    }
+
+    #[test]
+    fn the_owner_refusal_names_the_directory_to_trust() {
+        let e = git2::Error::new(
+            git2::ErrorCode::Owner,
+            git2::ErrorClass::Config,
+            "repository path '/srv/their repo' is not owned by current user",
+        );
+        let err = open_error(&e);
+        assert_eq!(err.kind, crate::Kind::Input);
+        assert!(
+            err.message
+                .ends_with("git config --global --add safe.directory /srv/their repo"),
+            "{}",
+            err.message
+        );
+        assert_eq!(owned_path("something else"), None);
     }
 
     #[test]
