@@ -1,6 +1,7 @@
 //! The integration tests, in one binary: the real `git-session` against real repositories made
 //! with real git.
 
+mod adversarial;
 mod cache;
 mod check;
 mod core;
