@@ -6,6 +6,7 @@ mod cache;
 mod check;
 mod core;
 mod differential;
+mod fuzz;
 mod harness;
 mod hooks;
 mod trailer_cases;
