@@ -265,3 +265,106 @@ fn generated_commits_match_git_log() {
     assert_eq!(log.split(|&b| b == 1).filter(|r| r.len() > 1).count(), 200);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Random messages over a wider alphabet than `LINES`: keys of any characters, spaces before
+/// separators, CR, tabs, NUL, bytes that are not UTF-8, comment and divider lines, runs of
+/// blank lines. A difference from git is shrunk (lines, then bytes) before it is reported.
+#[test]
+fn random_byte_messages_match_interpret_trailers() {
+    const PIECES: &[&[u8]] = &[
+        b"Session",
+        b"Milestone-Done",
+        b"Signed-off-by",
+        b"key",
+        b"K",
+        b"-",
+        b"_",
+        b".",
+        b"1",
+        b" ",
+        b"\t",
+        b":",
+        b"=",
+        b"#",
+        b"%",
+        b"\r",
+        b"\xff",
+        b"\xc3\xa9",
+        b"value",
+        b"v a l",
+        b"(cherry picked from commit ",
+        b"---",
+        b"* ",
+        b"<a@x>",
+        b"\x0b",
+        b"\x0c",
+    ];
+    let mut rng = Rng(0x5EED_0004);
+    let mut failures = Vec::new();
+    for i in 0..400 {
+        let mut msg = Vec::new();
+        for _ in 0..rng.below(12) {
+            for _ in 0..rng.below(6) {
+                msg.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+            }
+            msg.push(b'\n');
+        }
+        if rng.below(3) == 0 {
+            msg.pop();
+        }
+        let config: &[(&str, &str)] = if i % 4 == 3 {
+            &[("trailer.separators", ":="), ("core.commentChar", "%")]
+        } else {
+            &[]
+        };
+        let no_divider = i % 2 == 0;
+        let cfg = TrailerConfig::from_entries(config.iter().copied());
+        let differs = |m: &[u8]| git_parse(m, config, no_divider) != ours(m, &cfg, no_divider);
+        if differs(&msg) {
+            let small = shrink(msg, &differs);
+            failures.push(format!(
+                "{:?} (no_divider={no_divider}, config={config:?}):\n  git  {:?}\n  ours {:?}",
+                String::from_utf8_lossy(&small),
+                String::from_utf8_lossy(&git_parse(&small, config, no_divider)),
+                String::from_utf8_lossy(&ours(&small, &cfg, no_divider)),
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The smallest message found, by dropping whole lines then single bytes, that still differs.
+fn shrink(mut msg: Vec<u8>, differs: &dyn Fn(&[u8]) -> bool) -> Vec<u8> {
+    loop {
+        let before = msg.len();
+        let lines: Vec<&[u8]> = msg.split_inclusive(|&b| b == b'\n').collect();
+        if let Some(smaller) = (0..lines.len())
+            .map(|skip| {
+                let mut m = Vec::new();
+                for (i, l) in lines.iter().enumerate() {
+                    if i != skip {
+                        m.extend_from_slice(l);
+                    }
+                }
+                m
+            })
+            .find(|m| differs(m))
+        {
+            msg = smaller;
+            continue;
+        }
+        if let Some(smaller) = (0..msg.len())
+            .map(|skip| {
+                let mut m = msg.clone();
+                m.remove(skip);
+                m
+            })
+            .find(|m| differs(m))
+        {
+            msg = smaller;
+        }
+        if msg.len() == before {
+            return msg;
+        }
+    }
+}
