@@ -583,12 +583,17 @@ fn a_repository_owned_by_another_user_is_refused_with_the_safe_directory_hint() 
     }
     let top = repo.path.display().to_string();
     for dir in [repo.path.clone(), repo.path.join("sub")] {
-        repo.run_with(&["status", "s"], |c| {
+        let run = repo.run_with(&["status", "s"], |c| {
             c.current_dir(&dir);
-        })
-        .fails_with(
-            2,
-            &format!("another user owns it; if you trust it, run: git config --global --add safe.directory {top}"),
+        });
+        run.fails_with(2, "another user owns it; if you trust it, run: git config");
+        // The directory to trust is the top of the work tree, as git says, from anywhere in it.
+        assert!(
+            run.stderr()
+                .trim_end()
+                .ends_with(&format!("git config --global --add safe.directory {top}")),
+            "{}",
+            run.stderr()
         );
     }
     // Following the hint works.

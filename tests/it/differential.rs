@@ -271,7 +271,7 @@ fn generated_commits_match_git_log() {
 /// blank lines. A difference from git is shrunk (lines, then bytes) before it is reported.
 #[test]
 fn random_byte_messages_match_interpret_trailers() {
-    const PIECES: &[&[u8]] = &[
+    const KEYS: &[&[u8]] = &[
         b"Session",
         b"Milestone-Done",
         b"Signed-off-by",
@@ -281,31 +281,74 @@ fn random_byte_messages_match_interpret_trailers() {
         b"_",
         b".",
         b"1",
-        b" ",
-        b"\t",
-        b":",
-        b"=",
+        b"\xc3\xa9",
+        b"\xff",
+        b"(cherry picked from commit ",
+        b"* ",
         b"#",
         b"%",
+    ];
+    const SPACE: &[&[u8]] = &[b"", b"", b" ", b"\t", b"  ", b" \t", b"\r", b"\x0b"];
+    const SEPS: &[&[u8]] = &[b":", b":", b"=", b"#", b"%"];
+    const VALUES: &[&[u8]] = &[
+        b"value",
+        b"v a l",
+        b"<a@x>",
+        b":",
         b"\r",
         b"\xff",
         b"\xc3\xa9",
-        b"value",
-        b"v a l",
-        b"(cherry picked from commit ",
-        b"---",
-        b"* ",
-        b"<a@x>",
-        b"\x0b",
+        b"  ",
+        b"\t",
+        b"#x",
         b"\x0c",
+    ];
+    const LINES: &[&[u8]] = &[
+        b"",
+        b" ",
+        b"\t",
+        b"\r",
+        b"---",
+        b"--- x",
+        b"# comment",
+        b"% comment",
+        b"# ------------------------ >8 ------------------------",
+        b"Conflicts:",
+        b"\tpath",
+        b"prose words here",
+        b"---------",
     ];
     let mut rng = Rng(0x5EED_0004);
     let mut failures = Vec::new();
     for i in 0..400 {
         let mut msg = Vec::new();
+        let pick = |rng: &mut Rng, from: &[&'static [u8]]| from[rng.below(from.len())];
         for _ in 0..rng.below(12) {
-            for _ in 0..rng.below(6) {
-                msg.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+            match rng.below(5) {
+                // Key, space, separator, value: what git may take for a trailer.
+                0 | 1 => {
+                    for _ in 0..=rng.below(2) {
+                        msg.extend_from_slice(pick(&mut rng, KEYS));
+                    }
+                    msg.extend_from_slice(pick(&mut rng, SPACE));
+                    msg.extend_from_slice(pick(&mut rng, SEPS));
+                    msg.extend_from_slice(pick(&mut rng, SPACE));
+                    for _ in 0..rng.below(3) {
+                        msg.extend_from_slice(pick(&mut rng, VALUES));
+                    }
+                }
+                // A continuation line.
+                2 => {
+                    msg.extend_from_slice(pick(&mut rng, &[b" ", b"\t", b"  "]));
+                    msg.extend_from_slice(pick(&mut rng, VALUES));
+                }
+                3 => msg.extend_from_slice(pick(&mut rng, LINES)),
+                _ => {
+                    for _ in 0..rng.below(5) {
+                        let from = [KEYS, SPACE, SEPS, VALUES][rng.below(4)];
+                        msg.extend_from_slice(pick(&mut rng, from));
+                    }
+                }
             }
             msg.push(b'\n');
         }
