@@ -130,16 +130,17 @@ impl Store {
     /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted.
     pub fn stems(&self) -> Result<Vec<String>> {
         let dir = self.dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir, &e)),
-        };
+        // Checked before listing: a symlinked directory is not even listed.
         if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
             return Err(Error::input(format!(
                 "{DIR} is a symlink; session files must live in a real {DIR} directory"
             )));
         }
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read", &dir, &e)),
+        };
         let mut stems: Vec<String> = entries
             .flatten()
             .filter_map(|e| {
@@ -671,6 +672,49 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"three");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_new_one_gets_the_umasks() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.toml");
+        write_atomic(&p, b"one", false).unwrap();
+        let probe = dir.path().join("probe");
+        fs::write(&probe, "x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), mode(&probe));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"two", true).unwrap();
+        assert_eq!(mode(&p), 0o640);
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+    }
+
+    #[test]
+    fn lock_holders_are_read_old_and_new_and_only_a_dead_local_one_is_dead() {
+        let me = Holder::current();
+        assert_eq!(Holder::parse(me.render().as_bytes()), Some(me.clone()));
+        assert_eq!(Holder::parse(b"4242\n").map(|h| h.pid), Some(4242));
+        assert_eq!(Holder::parse(b"garbage"), None);
+        assert_eq!(Holder::parse(b""), None);
+        // Alive: this process.
+        assert!(!me.is_dead());
+        // The old format says nothing of where the pid lives: never taken for dead.
+        assert!(!Holder::parse(b"999999999\n").unwrap().is_dead());
+        // Another machine, or another boot of this one: never taken for dead.
+        let elsewhere = Holder {
+            pid: 999_999_999,
+            boot: Some("another-boot".into()),
+            pidns: me.pidns.clone(),
+        };
+        assert!(!elsewhere.is_dead());
+        if me.boot.is_some() && me.pidns.is_some() {
+            let gone = Holder {
+                pid: 999_999_999,
+                ..me.clone()
+            };
+            assert!(gone.is_dead());
+        }
     }
 
     #[test]
