@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use git_session::cache::{Cache, CacheFile, FileEntry, FileStamp, Table};
@@ -98,7 +97,7 @@ pub fn session(data: &[u8]) {
 /// refuse or accept it without panicking, and what it accepts must save and load unchanged).
 pub fn cache(data: &[u8]) {
     let dir = scratch();
-    let file = CacheFile::new(dir);
+    let file = CacheFile::new(dir.path());
     write(file.path(), data);
     if let Some(c) = file.load() {
         exercise(&file, c);
@@ -132,7 +131,7 @@ fn exercise(file: &CacheFile, c: Cache) {
 
 fn round_trip_through_cache(s: &session::Session) {
     let dir = scratch();
-    let file = CacheFile::new(&dir.join("rt"));
+    let file = CacheFile::new(dir.path());
     let cache = Cache {
         files: Table::from_map(std::collections::BTreeMap::from([(
             s.name.to_string(),
@@ -156,24 +155,20 @@ fn round_trip_through_cache(s: &session::Session) {
     );
 }
 
-/// A directory of this process's own for the targets' files.
-fn scratch() -> &'static std::path::Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("gs-fuzz-")
-            .tempdir()
-            .expect("temp dir");
-        dir.keep()
-    })
+/// A directory for one input's files, removed when it is dropped.
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("gs-fuzz-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// The first 12 bytes of a cache file this version writes: magic and version.
 fn envelope() -> &'static [u8] {
     static HEAD: OnceLock<Vec<u8>> = OnceLock::new();
     HEAD.get_or_init(|| {
-        let dir = scratch().join("envelope");
-        let file = CacheFile::new(&dir);
+        let dir = scratch();
+        let file = CacheFile::new(dir.path());
         file.save(&Cache::default()).expect("save");
         std::fs::read(file.path()).expect("read")[..12].to_vec()
     })
