@@ -29,13 +29,18 @@ fn started() -> TestRepo {
 /// HEAD's tree, and moves the current branch to it.
 fn commit_raw(repo: &TestRepo, message: &[u8]) -> String {
     repo.tick(60);
+    let when = format!("{} +0000", repo.now());
+    commit_raw_at(repo, message, &when)
+}
+
+/// As [`commit_raw`], with `when` (seconds and zone, any text) as author and committer date.
+fn commit_raw_at(repo: &TestRepo, message: &[u8], when: &str) -> String {
     let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
     let parent = repo.git(&["rev-parse", "HEAD"]);
     let mut object = format!(
-        "tree {}\nparent {}\nauthor A <a@x> {t} +0000\ncommitter A <a@x> {t} +0000\n\n",
+        "tree {}\nparent {}\nauthor A <a@x> {when}\ncommitter A <a@x> {when}\n\n",
         tree.trim(),
         parent.trim(),
-        t = repo.now()
     )
     .into_bytes();
     object.extend_from_slice(message);
@@ -481,6 +486,32 @@ fn hostile_commit_messages_give_answers_not_crashes() {
         let git = git.strip_suffix(b"\n").unwrap_or(&git);
         assert_eq!(ours.stdout_bytes(), git, "{rev}");
     }
+}
+
+/// Dates at the ends of i64 and absurd zones: arithmetic on them must neither overflow (a
+/// panic in a debug build) nor fail a command.
+#[test]
+fn extreme_commit_dates_and_zones_do_not_crash() {
+    let repo = started();
+    for when in [
+        "9223372036854775807 +9999",
+        "-9223372036854775808 -9999",
+        "0 +0000",
+        "-1 -2147483648",
+        "99999999999999999999 +0100",
+        "nonsense",
+    ] {
+        commit_raw_at(&repo, b"Odd date\n", when);
+        commit_raw_at(&repo, b"Odd date, linked\n\nSession: s\nEffort: 1h\n", when);
+    }
+    repo.json(&["status", "s"]);
+    repo.run(&["status", "s"]).success();
+    repo.run(&["log", "s"]).success();
+    repo.json(&["log", "s"]);
+    repo.run(&["list"]).success();
+    repo.run(&["list", "--no-cache"]).success();
+    repo.run(&["validate"]).success();
+    repo.run(&["check", "s", "--no-commands"]).expect_code(1);
 }
 
 #[test]
