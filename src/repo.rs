@@ -696,13 +696,18 @@ impl Repo {
 
     /// Creates `refs/heads/<branch>` at `at` (fails if it exists).
     pub fn create_branch(&self, branch: &str, at: CommitId) -> Result<()> {
-        let commit = self
-            .git
-            .find_commit(at.oid())
-            .map_err(|e| git_error("cannot read the commit to branch from", &e))?;
-        self.git.branch(branch, &commit, false).map_err(|e| {
-            Error::input(format!("cannot create branch '{branch}': {}", e.message()))
-        })?;
+        // A plain ref, as `git branch` writes it: the commit is not parsed, so one with a
+        // malformed date (see `peel_commit`) can be branched from.
+        self.git
+            .reference(
+                &format!("refs/heads/{branch}"),
+                at.oid(),
+                false,
+                &format!("branch: Created from {}", at.hex()),
+            )
+            .map_err(|e| {
+                Error::input(format!("cannot create branch '{branch}': {}", e.message()))
+            })?;
         Ok(())
     }
 

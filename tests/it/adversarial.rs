@@ -512,6 +512,13 @@ fn extreme_commit_dates_and_zones_do_not_crash() {
     repo.run(&["list", "--no-cache"]).success();
     repo.run(&["validate"]).success();
     repo.run(&["check", "s", "--no-commands"]).expect_code(1);
+    // A session can start from such a commit, as git can branch from it.
+    repo.run(&["start", "next", "--milestone", "a", "--base", "session/s"])
+        .success();
+    assert_eq!(
+        repo.git(&["rev-parse", "session/next"]),
+        repo.git(&["rev-parse", "session/s"])
+    );
 }
 
 #[test]
