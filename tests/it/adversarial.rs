@@ -470,6 +470,11 @@ fn hostile_commit_messages_give_answers_not_crashes() {
     assert_eq!(s["milestones"][0]["tasks_done"], 1);
     assert_eq!(s["milestones"][0]["state"], "in_progress");
     assert_eq!(s["blockers"].as_array().expect("blockers").len(), 5000);
+    let warnings = s["warnings"].to_string();
+    assert!(
+        warnings.contains("the commit names 5001 sessions; only the first 32 count"),
+        "{warnings}"
+    );
     repo.run(&["status", "s"]).success();
     repo.run(&["log", "s"]).success();
     let log: Value = repo.json(&["log", "s"]);
