@@ -519,7 +519,12 @@ fn run_commands(ctx: &Ctx, args: &Args, checked: &mut [Checked]) -> Result<()> {
             .expect("Ctx::open refuses bare repositories")
             .to_path_buf();
         for cmd in &cmds {
-            note(&format!("running {} ({}): {}", cmd.name, name, cmd.run));
+            note(&format!(
+                "running {} ({}): {}",
+                cmd.name,
+                name,
+                git_session::name::one_line(&cmd.run)
+            ));
             let ran = command::run(&cmd.run, &top, &[], Duration::from_secs(cmd.timeout_secs));
             c.outcomes.push(criteria::command_ran(cmd, &ran));
         }

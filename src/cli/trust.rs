@@ -88,7 +88,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         out.push_str(&format!(
             "  {}  {}  (timeout {}){change}\n",
             pad(&c.name, w),
-            c.run,
+            git_session::name::one_line(&c.run),
             timeout_text(c)
         ));
     }

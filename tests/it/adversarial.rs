@@ -730,6 +730,53 @@ fn criteria_commands_inherit_the_environment_and_nothing_of_the_tools() {
     }
 }
 
+/// A run line is repository text: shown whole, but on one line, so it cannot forge a CI
+/// workflow command (`::error::`, `::add-mask::`) nor send escape sequences to a terminal.
+#[test]
+fn a_multi_line_run_cannot_forge_workflow_commands() {
+    let repo = started();
+    let text = repo.read(".sessions/s.toml").replace(
+        "no_open_blockers = true",
+        "no_open_blockers = true\n\n[[criteria.commands]]\nname = \"sneaky\"\nrun = \"true\\n::error title=forged::all good\\n\\u001b]0;owned\\u0007\"\n",
+    );
+    repo.write(".sessions/s.toml", &text);
+    let forged = |out: &str| {
+        out.lines().any(|l| l.starts_with("::error title=forged")) || out.contains('\u{1b}')
+    };
+    let untrusted = repo.run_with(&["check", "s"], |c| {
+        c.env("GITHUB_ACTIONS", "true");
+    });
+    untrusted.expect_code(4);
+    assert!(
+        untrusted
+            .stdout()
+            .contains("would run `true\\n::error title=forged"),
+        "{}",
+        untrusted.stdout()
+    );
+    assert!(
+        !forged(&untrusted.stdout()) && !forged(&untrusted.stderr()),
+        "{}",
+        untrusted.stdout()
+    );
+    let ran = repo.run_with(&["check", "s", "--run-commands"], |c| {
+        c.env("GITHUB_ACTIONS", "true");
+    });
+    // What the command itself printed is its own (colours included), indented under it and
+    // fenced off from the runner with stop-commands; what the tool prints is one line.
+    assert!(
+        !ran.stdout()
+            .lines()
+            .any(|l| l.starts_with("::error title=forged")),
+        "{}",
+        ran.stdout()
+    );
+    assert!(!forged(&ran.stderr()), "{}", ran.stderr());
+    let trust = repo.run(&["trust", "s"]);
+    trust.success();
+    assert!(!forged(&trust.stdout()), "{}", trust.stdout());
+}
+
 #[test]
 fn criteria_command_output_is_capped() {
     let repo = started();
