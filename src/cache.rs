@@ -25,8 +25,9 @@ use crate::repo::CommitId;
 use crate::session::{Command, Criteria, Milestone, MilestoneCriterion, Session, Status};
 
 const MAGIC: &[u8; 8] = b"GSCACHE\0";
-/// Bumped whenever the layout or the meaning of a field changes.
-const VERSION: u32 = 2;
+/// Bumped whenever the layout or the meaning of a field changes (2: sessions carry
+/// `status_reason`, and a commit names at most `links::MAX_SESSIONS` sessions; 3: both at once).
+const VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A session file as last parsed, with what identified its content on disk.

@@ -127,8 +127,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Finding>> {
             Some(why) => findings.push(at(
                 p.span(),
                 format!(
-                    "branch.prefix {:?} does not make valid branch names: {why}",
-                    p.get_ref()
+                    "branch.prefix {} does not make valid branch names: {why}",
+                    crate::name::quote(p.get_ref())
                 ),
             )),
         }

@@ -123,7 +123,7 @@ pub fn command_untrusted(cmd: &Command, standing: Standing) -> Outcome {
         format!(
             "not trusted ({}): would run `{}` with timeout {}",
             standing.reason(),
-            cmd.run,
+            crate::name::one_line(&cmd.run),
             timeout_text(cmd)
         ),
     )

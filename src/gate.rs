@@ -35,22 +35,19 @@ pub fn range_set(repo: &Repo, head: CommitId, base: CommitId) -> Result<IdSet> {
 /// Session ids are given in lowercase.
 pub fn linked_sessions(repo: &Repo, head: CommitId, base: CommitId) -> Result<Vec<String>> {
     let cfg = repo.trailer_config();
-    let mut names: Vec<String> = Vec::new();
+    // A set: a hostile range may name tens of thousands of sessions.
+    let mut names = std::collections::BTreeSet::new();
     for id in range(repo, head, base)? {
         repo.with_commit(id, |c| {
             let l = links::from_message(&c.message, cfg);
             for n in l.named_sessions() {
-                let n = if n.len() == 36 {
+                names.insert(if n.len() == 36 {
                     n.to_ascii_lowercase()
                 } else {
                     n.to_string()
-                };
-                if !names.contains(&n) {
-                    names.push(n);
-                }
+                });
             }
         })?;
     }
-    names.sort();
-    Ok(names)
+    Ok(names.into_iter().collect())
 }

@@ -27,6 +27,14 @@ pub const KEYS: [&str; 7] = [
     BLOCKER_RESOLVED,
 ];
 
+/// Most sessions one commit may name (`Session` values and qualifiers together). A commit's
+/// unqualified events count for every session it names, so a hostile commit naming thousands
+/// of sessions and carrying thousands of events would cost their product in every report;
+/// no real commit names this many, and the rest are ignored with a warning.
+pub const MAX_SESSIONS: usize = 32;
+/// Most events one commit may carry; the rest are ignored with a warning.
+pub const MAX_EVENTS: usize = 10_000;
+
 /// One thing a trailer says happened. `session` is set when the value was qualified as
 /// `<session>/<milestone>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,6 +134,8 @@ pub fn from_message(message: &[u8], cfg: &TrailerConfig) -> Links {
         }
         None => trailer::visit_verbatim(message, cfg, true, &mut add),
     }
+    links.dedup_sessions();
+    links.bound();
     links
 }
 
@@ -181,10 +191,54 @@ pub fn from_trailers(trailers: &[Trailer]) -> Links {
     for t in trailers {
         links.add(&t.key, &t.value);
     }
+    links.dedup_sessions();
+    links.bound();
     links
 }
 
 impl Links {
+    /// Drops repeated `Session` values, keeping the first of each, in linear time: a hostile
+    /// message may carry tens of thousands of them.
+    fn dedup_sessions(&mut self) {
+        if self.sessions.len() < 2 {
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.sessions.len());
+        self.sessions.retain(|s| seen.insert(s.clone()));
+    }
+
+    /// Applies [`MAX_EVENTS`] and [`MAX_SESSIONS`], saying what was left out.
+    fn bound(&mut self) {
+        if self.events.len() > MAX_EVENTS {
+            self.problems.push(format!(
+                "the commit carries {} events; only the first {MAX_EVENTS} count",
+                self.events.len()
+            ));
+            self.events.truncate(MAX_EVENTS);
+        }
+        let mut named: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for s in self.named_sessions() {
+            if seen.insert(s) {
+                named.push(s);
+            }
+        }
+        if named.len() <= MAX_SESSIONS {
+            return;
+        }
+        let total = named.len();
+        let kept: std::collections::HashSet<String> = named[..MAX_SESSIONS]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        self.sessions.retain(|s| kept.contains(s));
+        self.events
+            .retain(|e| e.qualifier().is_none_or(|q| kept.contains(q)));
+        self.problems.push(format!(
+            "the commit names {total} sessions; only the first {MAX_SESSIONS} count"
+        ));
+    }
+
     /// Takes in one trailer; keys other than ours are ignored.
     fn add(&mut self, key: &[u8], value: &[u8]) {
         let Some(key) = KEYS.iter().find(|k| key.eq_ignore_ascii_case(k.as_bytes())) else {
@@ -192,11 +246,7 @@ impl Links {
         };
         let value = String::from_utf8_lossy(value);
         match parse_value(key, &value) {
-            Ok(Value::Session(s)) => {
-                if !self.sessions.contains(&s) {
-                    self.sessions.push(s);
-                }
-            }
+            Ok(Value::Session(s)) => self.sessions.push(s),
             Ok(Value::Event(e)) => self.events.push(e),
             Err(why) => self.problems.push(why),
         }
@@ -376,6 +426,46 @@ mod tests {
     fn a_bullet_list_is_not_a_squash_without_two_items() {
         let l = links("Subj\n\n* one item\n\nSession: x\nprose\n");
         assert!(l.sessions.is_empty());
+    }
+
+    /// Regression: a commit naming 5000 sessions with 5000 blockers made `list` add 25 million
+    /// blocker marks (45 s in a debug build, gigabytes of memory).
+    #[test]
+    fn a_commit_names_a_bounded_number_of_sessions_and_events() {
+        let mut msg = String::from("S\n\nSession: first\n");
+        for i in 0..100 {
+            msg.push_str(&format!("Session: s-{i}\nMilestone-Done: q-{i}/m\n"));
+        }
+        for i in 0..(MAX_EVENTS + 5) {
+            msg.push_str(&format!("Blocker: #b{i} x\n"));
+        }
+        let l = links(&msg);
+        assert_eq!(
+            l.named_sessions()
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            MAX_SESSIONS
+        );
+        assert_eq!(l.sessions[0], "first");
+        assert!(l.events.len() <= MAX_EVENTS);
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.contains("names 201 sessions; only the first 32 count")),
+            "{:?}",
+            l.problems
+        );
+        assert!(
+            l.problems
+                .iter()
+                .any(|p| p.contains("only the first 10000 count"))
+        );
+        // An ordinary commit is untouched.
+        let l = links("S\n\nSession: a\nSession: b\nBlocker: #x y\n");
+        assert_eq!(
+            (l.sessions.len(), l.events.len(), l.problems.len()),
+            (2, 1, 0)
+        );
     }
 
     #[test]

@@ -88,6 +88,21 @@ pub fn quote(text: &str) -> String {
     format!("'{shown}'")
 }
 
+/// `text` on one line, its control characters escaped (`\n`, `\u{1b}`) and nothing else
+/// changed: for repository text shown whole, such as a criteria command, which must not start a
+/// line of its own (a CI runner reads `::command::` lines) nor drive the terminal.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -143,6 +158,15 @@ mod tests {
     fn config_is_reserved_for_sessions_only() {
         assert!(Name::session("config").is_err());
         assert!(Name::parse("config", "milestone id").is_ok());
+    }
+
+    #[test]
+    fn one_line_escapes_controls_only() {
+        assert_eq!(
+            one_line("cargo test\n::error::x\u{1b}[2J é"),
+            "cargo test\\n::error::x\\u{1b}[2J é"
+        );
+        assert_eq!(one_line("plain 'text'"), "plain 'text'");
     }
 
     #[test]

@@ -450,8 +450,10 @@ fn resolve_blockers(tally: &mut Tally) -> Vec<Blocker> {
     let mut events = std::mem::take(&mut tally.blockers);
     events.sort_by_key(|e| (e.time, e.commit, e.seq));
     let mut out: Vec<Blocker> = Vec::new();
+    // By tag, so that a history with thousands of tags stays linear.
+    let mut index: HashMap<String, usize> = HashMap::new();
     for e in events {
-        let existing = out.iter_mut().find(|b| b.tag == e.tag);
+        let existing = index.get(&e.tag).map(|&i| &mut out[i]);
         match (e.opens, existing) {
             (Some(text), Some(b)) => {
                 b.state = BlockerState::Open;
@@ -463,15 +465,18 @@ fn resolve_blockers(tally: &mut Tally) -> Vec<Blocker> {
                 b.resolved_in = None;
                 b.resolved_at = None;
             }
-            (Some(text), None) => out.push(Blocker {
-                tag: e.tag,
-                text,
-                state: BlockerState::Open,
-                raised_in: e.commit,
-                raised_at: e.time,
-                resolved_in: None,
-                resolved_at: None,
-            }),
+            (Some(text), None) => {
+                index.insert(e.tag.clone(), out.len());
+                out.push(Blocker {
+                    tag: e.tag,
+                    text,
+                    state: BlockerState::Open,
+                    raised_in: e.commit,
+                    raised_at: e.time,
+                    resolved_in: None,
+                    resolved_at: None,
+                });
+            }
             (None, Some(b)) => {
                 b.state = BlockerState::Resolved;
                 b.resolved_in = Some(e.commit);

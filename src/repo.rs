@@ -370,10 +370,14 @@ impl Repo {
                     Ok(Head::Branch(name))
                 } else {
                     let id = r
-                        .peel_to_commit()
-                        .map_err(|e| git_error("cannot read HEAD", &e))?
-                        .id();
-                    Ok(Head::Detached(CommitId::from_oid(id)))
+                        .target()
+                        .and_then(|oid| self.peel_commit(oid))
+                        .ok_or_else(|| {
+                            Error::unanswerable(
+                                "cannot read HEAD: it does not point at a commit here",
+                            )
+                        })?;
+                    Ok(Head::Detached(id))
                 }
             }
             Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
@@ -392,15 +396,14 @@ impl Repo {
 
     /// The commit HEAD points at, if there is one.
     pub fn head_commit(&self) -> Option<CommitId> {
-        let c = self.git.head().ok()?.peel_to_commit().ok()?;
-        Some(CommitId::from_oid(c.id()))
+        let r = self.git.head().ok()?.resolve().ok()?;
+        self.peel_commit(r.target()?)
     }
 
     /// The commit a full ref name points at, peeled through tags.
     pub fn ref_commit(&self, refname: &str) -> Option<CommitId> {
-        let r = self.git.find_reference(refname).ok()?;
-        let c = r.peel_to_commit().ok()?;
-        Some(CommitId::from_oid(c.id()))
+        let r = self.git.find_reference(refname).ok()?.resolve().ok()?;
+        self.peel_commit(r.target()?)
     }
 
     /// A branch by short name: the local branch, else a remote-tracking one (`origin` first),
@@ -431,10 +434,8 @@ impl Repo {
             .git
             .revparse_single(rev)
             .map_err(|_| Error::input(format!("unknown revision '{rev}'")))?;
-        let c = obj
-            .peel_to_commit()
-            .map_err(|_| Error::input(format!("'{rev}' does not name a commit")))?;
-        Ok(CommitId::from_oid(c.id()))
+        self.peel_commit(obj.id())
+            .ok_or_else(|| Error::input(format!("'{rev}' does not name a commit")))
     }
 
     /// Every tip a commit can be reached from: HEAD, local branches and remote-tracking
@@ -459,11 +460,44 @@ impl Repo {
             if !(name.starts_with("refs/heads/") || name.starts_with("refs/remotes/")) {
                 continue;
             }
-            if let Ok(c) = r.peel_to_commit() {
-                add(CommitId::from_oid(c.id()));
+            if let Some(c) = r
+                .resolve()
+                .ok()
+                .and_then(|r| r.target())
+                .and_then(|o| self.peel_commit(o))
+            {
+                add(c);
             }
         }
         Ok(tips)
+    }
+
+    /// The commit an object id names, through annotated tags. The objects are read raw, not
+    /// through libgit2's commit parser, which refuses commits whose dates or names are
+    /// malformed: history may hold them, and a branch pointing at one is still a branch.
+    fn peel_commit(&self, mut oid: git2::Oid) -> Option<CommitId> {
+        let odb = self.git.odb().ok()?;
+        // Tags of tags end somewhere; a cycle cannot be built, but stop anyway.
+        for _ in 0..32 {
+            let (_, kind) = odb.read_header(oid).ok()?;
+            match kind {
+                git2::ObjectType::Commit => return Some(CommitId::from_oid(oid)),
+                git2::ObjectType::Tag => {
+                    let tag = odb.read(oid).ok()?;
+                    oid = raw_header(tag.data(), b"object ")
+                        .and_then(|hex| git2::Oid::from_str(hex).ok())?;
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The tree of commit `at`, read from the raw commit (see [`Repo::peel_commit`]).
+    fn tree_of(&self, at: CommitId) -> Option<git2::Oid> {
+        let odb = self.git.odb().ok()?;
+        let obj = odb.read(at.oid()).ok()?;
+        raw_header(obj.data(), b"tree ").and_then(|hex| git2::Oid::from_str(hex).ok())
     }
 
     /// Reads one commit and hands it to `f`.
@@ -526,53 +560,154 @@ impl Repo {
         Ok(stats)
     }
 
-    /// Commits reachable from `include` but from none of `exclude` (`include ^exclude…`).
+    /// Commits reachable from `include` but from none of `exclude` (`include ^exclude…`), and
+    /// whether the walk met the edge of a shallow clone among them.
+    ///
+    /// This is git's `limit_list`, on raw commits (libgit2's revwalk refuses a commit with a
+    /// malformed date, which old histories hold): newest first from both sides, what an
+    /// excluded commit reaches is excluded, and the walk stops once only excluded commits are
+    /// queued, after a few more and a day's worth for clocks that disagree.
     pub fn range(&self, include: CommitId, exclude: &[CommitId]) -> Result<(Vec<CommitId>, bool)> {
-        let mut walk = self
+        const SEEN: u8 = 1;
+        const HIDDEN: u8 = 2;
+        const SLOP: usize = 5;
+        const SKEW: i64 = 24 * 3600;
+        let odb = self
             .git
-            .revwalk()
-            .map_err(|e| git_error("cannot walk history", &e))?;
-        walk.push(include.oid())
-            .map_err(|e| git_error("cannot walk history", &e))?;
-        for e in exclude {
-            walk.hide(e.oid())
-                .map_err(|e| git_error("cannot walk history", &e))?;
+            .odb()
+            .map_err(|e| git_error("cannot open the object database", &e))?;
+        let mut flags: std::collections::HashMap<CommitId, u8, BuildHasherDefault<IdHasher>> =
+            Default::default();
+        let mut parents_of: std::collections::HashMap<
+            CommitId,
+            Vec<CommitId>,
+            BuildHasherDefault<IdHasher>,
+        > = Default::default();
+        let mut queue: BinaryHeap<(i64, CommitId)> = BinaryHeap::new();
+        let mut popped = Vec::new();
+        // A commit is read once, when first seen: its date orders the queue, and its parents
+        // are known from then on, so hiding it hides what it reaches, as in git.
+        let push = |id: CommitId,
+                    hidden: bool,
+                    flags: &mut std::collections::HashMap<_, u8, _>,
+                    parents_of: &mut std::collections::HashMap<_, Vec<CommitId>, _>,
+                    queue: &mut BinaryHeap<(i64, CommitId)>|
+         -> Result<()> {
+            let f = flags.entry(id).or_insert(0);
+            if hidden {
+                *f |= HIDDEN;
+            }
+            if *f & SEEN == 0 {
+                *f |= SEEN;
+                let obj = read_commit_object(&odb, id)?;
+                let parents = if self.shallow.contains(&id) {
+                    Vec::new()
+                } else {
+                    parse_commit(id, obj.data()).parents
+                };
+                parents_of.insert(id, parents);
+                queue.push((committer_time(obj.data()), id));
+            }
+            Ok(())
+        };
+        for &e in exclude {
+            push(e, true, &mut flags, &mut parents_of, &mut queue)?;
         }
-        let mut out = Vec::new();
-        let mut truncated = false;
-        for oid in walk {
-            let id = CommitId::from_oid(oid.map_err(|e| git_error("cannot walk history", &e))?);
-            truncated |= self.shallow.contains(&id);
-            out.push(id);
+        push(include, false, &mut flags, &mut parents_of, &mut queue)?;
+        let mut slop = SLOP;
+        // The date of the oldest wanted commit so far.
+        let mut date = i64::MAX;
+        while let Some((time, id)) = queue.pop() {
+            let parents = parents_of.get(&id).cloned().unwrap_or_default();
+            let hidden = flags.get(&id).is_some_and(|f| f & HIDDEN != 0);
+            if hidden {
+                hide_ancestors(&parents, &parents_of, &mut flags);
+            }
+            for &p in &parents {
+                push(p, hidden, &mut flags, &mut parents_of, &mut queue)?;
+            }
+            if !hidden {
+                date = time;
+                popped.push(id);
+                continue;
+            }
+            // git's still_interesting: not done while a queued commit is as new as a wanted one,
+            // or a queued commit is still wanted; then a few more. git's few more are not enough
+            // for clocks a few hours apart, which old histories have: here the walk also goes
+            // on through a day of excluded history older than the oldest wanted commit.
+            slop = match queue.peek() {
+                None => 0,
+                Some(&(next, _)) if date.saturating_sub(SKEW) <= next => SLOP,
+                Some(_)
+                    if queue
+                        .iter()
+                        .any(|(_, q)| flags.get(q).is_none_or(|f| f & HIDDEN == 0)) =>
+                {
+                    SLOP
+                }
+                Some(_) => slop - 1,
+            };
+            if slop == 0 {
+                break;
+            }
         }
+        let out: Vec<CommitId> = popped
+            .into_iter()
+            .filter(|id| flags.get(id).is_some_and(|f| f & HIDDEN == 0))
+            .collect();
+        let truncated = out.iter().any(|id| self.shallow.contains(id));
         Ok((out, truncated))
     }
 
-    /// The content of `path` in commit `at`'s tree, if it is a blob no larger than `max` bytes
-    /// (a partial clone may lack it: that is `None` too, nothing is fetched).
-    pub fn file_at(&self, at: CommitId, path: &str, max: usize) -> Option<Vec<u8>> {
-        let commit = self.git.find_commit(at.oid()).ok()?;
-        let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
+    /// The file at `path` in commit `at`'s tree. Nothing is ever fetched: a blob that a partial
+    /// clone has not fetched yet is [`TreeFile::NotHere`]. A symlink or a submodule is
+    /// [`TreeFile::NotRegular`], and its target is not read.
+    pub fn file_at(&self, at: CommitId, path: &str, max: usize) -> TreeFile {
+        let Some(tree) = self.tree_of(at).and_then(|t| self.git.find_tree(t).ok()) else {
+            return TreeFile::NotHere;
+        };
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(e) => e,
+            // A missing tree on the way (`--filter=tree:0`) is history not here, not absence.
+            Err(e)
+                if e.code() == git2::ErrorCode::NotFound && e.class() == git2::ErrorClass::Tree =>
+            {
+                return TreeFile::Absent;
+            }
+            Err(_) => return TreeFile::NotHere,
+        };
         if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
-            return None;
+            return TreeFile::NotRegular;
         }
-        let odb = self.git.odb().ok()?;
-        let (size, _) = odb.read_header(entry.id()).ok()?;
+        let Ok(odb) = self.git.odb() else {
+            return TreeFile::NotHere;
+        };
+        let Ok((size, _)) = odb.read_header(entry.id()) else {
+            return TreeFile::NotHere;
+        };
         if size > max {
-            return None;
+            return TreeFile::TooLarge;
         }
-        Some(odb.read(entry.id()).ok()?.data().to_vec())
+        match odb.read(entry.id()) {
+            Ok(blob) => TreeFile::Found(blob.data().to_vec()),
+            Err(_) => TreeFile::NotHere,
+        }
     }
 
     /// Creates `refs/heads/<branch>` at `at` (fails if it exists).
     pub fn create_branch(&self, branch: &str, at: CommitId) -> Result<()> {
-        let commit = self
-            .git
-            .find_commit(at.oid())
-            .map_err(|e| git_error("cannot read the commit to branch from", &e))?;
-        self.git.branch(branch, &commit, false).map_err(|e| {
-            Error::input(format!("cannot create branch '{branch}': {}", e.message()))
-        })?;
+        // A plain ref, as `git branch` writes it: the commit is not parsed, so one with a
+        // malformed date (see `peel_commit`) can be branched from.
+        self.git
+            .reference(
+                &format!("refs/heads/{branch}"),
+                at.oid(),
+                false,
+                &format!("branch: Created from {}", at.hex()),
+            )
+            .map_err(|e| {
+                Error::input(format!("cannot create branch '{branch}': {}", e.message()))
+            })?;
         Ok(())
     }
 
@@ -681,6 +816,19 @@ impl Repo {
     }
 }
 
+/// What a commit's tree holds at a path (see [`Repo::file_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeFile {
+    Found(Vec<u8>),
+    /// No such path in the tree.
+    Absent,
+    /// The object is not in this repository (a partial clone has not fetched it).
+    NotHere,
+    TooLarge,
+    /// A symlink, a directory or a submodule.
+    NotRegular,
+}
+
 /// Where git runs hooks from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HooksDir {
@@ -777,6 +925,43 @@ fn read_commit_object<'odb>(odb: &'odb git2::Odb, id: CommitId) -> Result<git2::
     Ok(obj)
 }
 
+/// Hides the parents of a hidden commit and every ancestor of theirs already seen, as git's
+/// `process_parents` and `mark_parents_uninteresting`: they may have been queued, or even
+/// walked, as wanted before the hiding side reached them.
+fn hide_ancestors(
+    parents: &[CommitId],
+    parents_of: &std::collections::HashMap<CommitId, Vec<CommitId>, BuildHasherDefault<IdHasher>>,
+    flags: &mut std::collections::HashMap<CommitId, u8, BuildHasherDefault<IdHasher>>,
+) {
+    const HIDDEN: u8 = 2;
+    let mut stack: Vec<CommitId> = Vec::new();
+    for p in parents {
+        *flags.entry(*p).or_insert(0) |= HIDDEN;
+        stack.extend(parents_of.get(p).into_iter().flatten().copied());
+    }
+    while let Some(id) = stack.pop() {
+        let f = flags.entry(id).or_insert(0);
+        if *f & HIDDEN != 0 {
+            continue;
+        }
+        *f |= HIDDEN;
+        stack.extend(parents_of.get(&id).into_iter().flatten().copied());
+    }
+}
+
+/// The value of the first header line starting with `key` in a raw object, as text.
+fn raw_header<'a>(data: &'a [u8], key: &[u8]) -> Option<&'a str> {
+    for line in data.split(|&c| c == b'\n') {
+        if line.is_empty() {
+            return None;
+        }
+        if let Some(value) = line.strip_prefix(key) {
+            return std::str::from_utf8(value).ok();
+        }
+    }
+    None
+}
+
 /// The committer time from a raw commit's headers, without parsing the rest.
 fn committer_time(data: &[u8]) -> i64 {
     let mut rest = data;
@@ -799,7 +984,10 @@ fn open_error(e: &git2::Error) -> Error {
             "not a git repository (or any parent directory); run git session inside a repository",
         ),
         git2::ErrorCode::Owner => {
-            let path = std::env::current_dir().unwrap_or_default();
+            let path = owned_path(e.message()).map_or_else(
+                || std::env::current_dir().unwrap_or_default(),
+                PathBuf::from,
+            );
             Error::input(format!(
                 "git refuses this repository because another user owns it; if you trust it, run: git config --global --add safe.directory {}",
                 path.display()
@@ -810,6 +998,15 @@ fn open_error(e: &git2::Error) -> Error {
             e.message().trim_end_matches('.')
         )),
     }
+}
+
+/// The directory libgit2 names when it refuses a repository another user owns (the top of the
+/// work tree, as git's `safe.directory` wants it), from "repository path '<dir>' is not owned
+/// by current user".
+fn owned_path(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("repository path '")?;
+    let end = rest.rfind("' is not owned")?;
+    Some(&rest[..end]).filter(|p| !p.is_empty())
 }
 
 fn read_trailer_config(git: &git2::Repository) -> TrailerConfig {
@@ -984,6 +1181,24 @@ Subject line\n\nBody\n";
             ]
         );
         assert!(parse_config_parameters("garbage").is_empty());
+    }
+
+    #[test]
+    fn the_owner_refusal_names_the_directory_to_trust() {
+        let e = git2::Error::new(
+            git2::ErrorCode::Owner,
+            git2::ErrorClass::Config,
+            "repository path '/srv/their repo' is not owned by current user",
+        );
+        let err = open_error(&e);
+        assert_eq!(err.kind, crate::Kind::Input);
+        assert!(
+            err.message
+                .ends_with("git config --global --add safe.directory /srv/their repo"),
+            "{}",
+            err.message
+        );
+        assert_eq!(owned_path("something else"), None);
     }
 
     #[test]

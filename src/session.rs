@@ -365,6 +365,13 @@ fn toml_message(e: &toml::de::Error) -> String {
 }
 
 fn schema_message(value: &toml::Value) -> String {
+    if !value.is_integer() {
+        // `schema = "1"` must not read as "schema "1" is not supported; … reads schema 1".
+        return format!(
+            "schema must be a number, like schema = {SCHEMA}, not the {} {value}",
+            value.type_str()
+        );
+    }
     format!(
         "schema {value} is not supported; this git-session reads schema {SCHEMA} (a newer git-session may read it)"
     )
@@ -880,6 +887,17 @@ timeout = "10m"
             .replace("schema = 1", "schema = 2")
             .replace("owner =", "ownr =");
         assert!(findings(&text)[0].starts_with("1:1: schema 2 is not supported"));
+    }
+
+    #[test]
+    fn a_schema_of_the_wrong_type_says_so() {
+        let f = findings(&FULL.replace("schema = 1 ", "schema = \"1\" "));
+        assert!(
+            f[0].starts_with(
+                "1:10: schema must be a number, like schema = 1, not the string \"1\""
+            ),
+            "{f:?}"
+        );
     }
 
     #[test]

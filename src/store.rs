@@ -82,39 +82,30 @@ impl Store {
     /// Reads a file of `.sessions/` as text, refusing anything but a small regular UTF-8 file.
     pub fn read_text(&self, path: &Path) -> Result<String> {
         let shown = self.shown(path);
-        let dir_meta = fs::symlink_metadata(self.dir());
-        if dir_meta.is_ok_and(|m| !m.is_dir()) {
-            return Err(Error::input(format!(
-                "{DIR} is a symlink or not a directory; session files must live in a real {DIR} directory"
-            )));
-        }
-        let meta =
-            fs::symlink_metadata(path).map_err(|e| Error::io("read", Path::new(&shown), &e))?;
-        if meta.file_type().is_symlink() {
-            return Err(Error::input(format!(
-                "{shown} is a symlink; session files must be regular files"
-            )));
-        }
-        if !meta.is_file() {
-            return Err(Error::input(format!("{shown} is not a regular file")));
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(Error::input(format!(
-                "{shown} is larger than 1 MB; session files are small TOML files"
-            )));
-        }
-        let bytes = fs::read(path).map_err(|e| Error::io("read", Path::new(&shown), &e))?;
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        String::from_utf8(bytes.to_vec()).map_err(|e| {
-            let valid = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(&bytes[..valid]);
-            let (line, col) = crate::error::line_col(&text, valid);
-            Error::input(format!(
-                "{shown}:{line}:{col}: the file is not valid UTF-8; save it as UTF-8"
-            ))
-        })
+        self.read_checked(path).map_err(|p| p.error(&shown))
     }
 
+    /// As [`Store::read_text`], the problem not yet tied to the file's name.
+    fn read_checked(&self, path: &Path) -> Result<String, ReadProblem> {
+        if fs::symlink_metadata(self.dir()).is_ok_and(|m| !m.is_dir()) {
+            return Err(ReadProblem::new(format!(
+                "is not read: {DIR} is a symlink or not a directory, and session files must live in a real {DIR} directory"
+            )));
+        }
+        let meta = fs::symlink_metadata(path).map_err(|e| ReadProblem::io(&e))?;
+        if meta.file_type().is_symlink() {
+            return Err(ReadProblem::new(
+                "is a symlink; session files must be regular files",
+            ));
+        }
+        if !meta.is_file() {
+            return Err(ReadProblem::new("is not a regular file"));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(ReadProblem::too_large());
+        }
+        decode_text(&read_capped(path)?)
+    }
     fn shown(&self, path: &Path) -> String {
         path.strip_prefix(&self.top)
             .unwrap_or(path)
@@ -139,16 +130,17 @@ impl Store {
     /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted.
     pub fn stems(&self) -> Result<Vec<String>> {
         let dir = self.dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir, &e)),
-        };
+        // Checked before listing: a symlinked directory is not even listed.
         if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
             return Err(Error::input(format!(
                 "{DIR} is a symlink; session files must live in a real {DIR} directory"
             )));
         }
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read", &dir, &e)),
+        };
         let mut stems: Vec<String> = entries
             .flatten()
             .filter_map(|e| {
@@ -237,12 +229,8 @@ impl Store {
                 column: 1,
                 message: format!("the file name is not a session name: {}", e.message),
             }]),
-            Ok(n) => match self.read_text(&self.path(&n)) {
-                Err(e) => Err(vec![Finding {
-                    line: 1,
-                    column: 1,
-                    message: strip_path_prefix(&e.message, &shown),
-                }]),
+            Ok(n) => match self.read_checked(&self.path(&n)) {
+                Err(p) => Err(vec![p.finding()]),
                 Ok(text) => session::parse(&text, Some(stem)),
             },
         };
@@ -263,9 +251,27 @@ impl Store {
             .map_err(|f| session::findings_error(&format!("{DIR}/{CONFIG_FILE}"), &f))
     }
 
+    /// As [`Store::config`], every problem a finding in the file (for `validate`).
+    pub fn config_problems(&self) -> Result<Config, FileProblem> {
+        let path = self.dir().join(CONFIG_FILE);
+        let shown = format!("{DIR}/{CONFIG_FILE}");
+        if fs::symlink_metadata(&path).is_err() {
+            return Ok(Config::default());
+        }
+        let problem = |findings| FileProblem {
+            path: shown.clone(),
+            findings,
+        };
+        let text = self
+            .read_checked(&path)
+            .map_err(|p| problem(vec![p.finding()]))?;
+        config::parse(&text).map_err(problem)
+    }
+
     /// Writes a new session file; fails if the session exists (checked under the lock).
     pub fn create(&self, session: &Session) -> Result<PathBuf> {
         let _lock = self.lock()?;
+        require_real_dir(&self.dir())?;
         let path = self.path(&session.name);
         if fs::symlink_metadata(&path).is_ok() {
             return Err(Error::input(format!(
@@ -281,12 +287,14 @@ impl Store {
     /// Replaces a file's content atomically, under the lock.
     pub fn replace(&self, path: &Path, text: &str) -> Result<()> {
         let _lock = self.lock()?;
+        require_real_dir(path.parent().unwrap_or(&self.dir()))?;
         write_atomic(path, text.as_bytes(), true)
     }
 
     /// Writes a file only if it does not exist (used by `init` for the policy file).
     pub fn create_file(&self, path: &Path, text: &str) -> Result<bool> {
         let _lock = self.lock()?;
+        require_real_dir(path.parent().unwrap_or(&self.dir()))?;
         if fs::symlink_metadata(path).is_ok() {
             return Ok(false);
         }
@@ -304,15 +312,115 @@ impl Store {
     }
 }
 
-fn strip_path_prefix(message: &str, path: &str) -> String {
-    message
-        .strip_prefix(path)
-        .map(|m| m.trim_start_matches([':', ' ']).to_string())
-        .unwrap_or_else(|| message.to_string())
+/// Why a file was not read: a phrase that follows the file's name ("is a symlink; …"), and
+/// where in the file, when the problem is in its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadProblem {
+    pub at: Option<(usize, usize)>,
+    pub what: String,
+}
+
+impl ReadProblem {
+    fn new(what: impl Into<String>) -> ReadProblem {
+        ReadProblem {
+            at: None,
+            what: what.into(),
+        }
+    }
+
+    fn too_large() -> ReadProblem {
+        ReadProblem::new("is larger than 1 MB; session files are small TOML files")
+    }
+
+    fn io(e: &std::io::Error) -> ReadProblem {
+        ReadProblem::new(format!("cannot be read: {}", crate::error::io_reason(e)))
+    }
+
+    /// The problem as an error naming the file as `shown`.
+    pub fn error(&self, shown: &str) -> Error {
+        Error::input(match self.at {
+            Some((line, col)) => format!("{shown}:{line}:{col}: the file {}", self.what),
+            None => format!("{shown} {}", self.what),
+        })
+    }
+
+    /// The problem as a finding in the file.
+    pub fn finding(&self) -> Finding {
+        let (line, column) = self.at.unwrap_or((1, 1));
+        Finding {
+            line,
+            column,
+            message: format!("the file {}", self.what),
+        }
+    }
+}
+
+/// A session file's bytes as text: UTF-8, a leading byte order mark dropped. The same rule
+/// holds for a file read from the work tree and one read from a branch.
+pub fn decode_text(bytes: &[u8]) -> Result<String, ReadProblem> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_string()),
+        Err(e) => {
+            let valid = e.valid_up_to();
+            let text = String::from_utf8_lossy(&bytes[..valid]);
+            Err(ReadProblem {
+                at: Some(crate::error::line_col(&text, valid)),
+                what: "is not valid UTF-8; save it as UTF-8".to_string(),
+            })
+        }
+    }
+}
+
+/// The bytes of the regular file at `path`, at most [`MAX_FILE_BYTES`]. The file is opened
+/// without following a symlink and checked again once open, so a file swapped for a symlink, a
+/// FIFO or a device after the caller looked at it is refused too, and never read past the cap.
+fn read_capped(path: &Path) -> Result<Vec<u8>, ReadProblem> {
+    use std::io::Read;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        // NONBLOCK: opening a FIFO must not wait for a writer.
+        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+            return ReadProblem::new("is a symlink; session files must be regular files");
+        }
+        ReadProblem::io(&e)
+    })?;
+    let meta = file.metadata().map_err(|e| ReadProblem::io(&e))?;
+    if !meta.is_file() {
+        return Err(ReadProblem::new("is not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadProblem::io(&e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadProblem::too_large());
+    }
+    Ok(bytes)
+}
+
+/// Refuses to write into `dir` unless it is a real directory: a symlinked `.sessions/` would
+/// send the tool's writes somewhere else.
+fn require_real_dir(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        _ => Err(Error::input(format!(
+            "{DIR} is a symlink or not a directory; session files must live in a real {DIR} directory"
+        ))),
+    }
 }
 
 /// Temp file in the same directory, fsync, rename (refusing to clobber unless `overwrite`),
-/// fsync the directory: a crash leaves the old file or the new one, never half of one.
+/// fsync the directory: a crash leaves the old file or the new one, never half of one. A new
+/// file gets the permissions the umask gives any new file; a replaced one keeps its own.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
@@ -327,8 +435,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
     let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io("write in", dir, &e))?;
-    if overwrite && let Ok(meta) = fs::metadata(path) {
-        let _ = tmp.as_file().set_permissions(meta.permissions());
+    if overwrite && let Some(old) = fs::symlink_metadata(path).ok().filter(|m| m.is_file()) {
+        tmp.as_file()
+            .set_permissions(old.permissions())
+            .map_err(|e| Error::io("write", path, &e))?;
     }
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
@@ -351,10 +461,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
     Ok(())
 }
 
-/// An exclusive lock file, removed on drop.
+/// An exclusive lock file, removed on drop. It records who holds it, so that a lock left by a
+/// process that died (killed, out of memory, a cancelled CI job) can be told from a live one.
 pub struct Lock {
     path: PathBuf,
 }
+
+/// How long [`Lock::acquire`] waits for another writer.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 impl Lock {
     /// The lock if nobody holds it now, without waiting.
@@ -362,38 +476,39 @@ impl Lock {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).ok()?;
         }
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .ok()?;
-        let _ = writeln!(f, "{}", std::process::id());
-        Some(Lock {
-            path: path.to_path_buf(),
-        })
+        for _ in 0..2 {
+            match Self::create(path) {
+                Ok(lock) => return Some(lock),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if !break_if_stale(path) {
+                        return None;
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     pub fn acquire(path: &Path) -> Result<Lock> {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, &e))?;
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + LOCK_WAIT;
         loop {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(Lock {
-                        path: path.to_path_buf(),
-                    });
-                }
+            match Self::create(path) {
+                Ok(lock) => return Ok(lock),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if break_if_stale(path) {
+                        continue;
+                    }
                     if Instant::now() >= deadline {
+                        let holder = fs::read(path)
+                            .ok()
+                            .and_then(|b| Holder::parse(&b))
+                            .map_or(String::new(), |h| format!(" by process {}", h.pid));
                         return Err(Error::input(format!(
-                            "another git-session is writing (lock {} exists); if none is running, remove that file",
+                            "another git-session is writing (lock {} is held{holder}); if no git-session is running, remove that file",
                             path.display()
                         )));
                     }
@@ -403,12 +518,144 @@ impl Lock {
             }
         }
     }
+
+    fn create(path: &Path) -> std::io::Result<Lock> {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        let lock = Lock {
+            path: path.to_path_buf(),
+        };
+        // A holder that cannot be recorded is one that is never broken: only waited for.
+        let _ = f.write_all(Holder::current().render().as_bytes());
+        Ok(lock)
+    }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
     }
+}
+
+/// Who holds a lock: a process id, and what says which processes that id can name — the boot
+/// of the machine and its pid namespace. Only a holder of this very boot and namespace whose
+/// process is gone is known to be dead; any other (another machine sharing the directory,
+/// another container) is waited for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Holder {
+    pid: u32,
+    boot: Option<String>,
+    pidns: Option<String>,
+}
+
+impl Holder {
+    fn current() -> Holder {
+        Holder {
+            pid: std::process::id(),
+            boot: boot_id(),
+            pidns: pid_namespace(),
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut out = format!("pid {}\n", self.pid);
+        if let Some(b) = &self.boot {
+            out.push_str(&format!("boot {b}\n"));
+        }
+        if let Some(n) = &self.pidns {
+            out.push_str(&format!("pidns {n}\n"));
+        }
+        out
+    }
+
+    fn parse(bytes: &[u8]) -> Option<Holder> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut holder = Holder {
+            pid: 0,
+            boot: None,
+            pidns: None,
+        };
+        for line in text.lines() {
+            match line.split_once(' ') {
+                Some(("pid", v)) => holder.pid = v.trim().parse().ok()?,
+                Some(("boot", v)) => holder.boot = Some(v.trim().to_string()),
+                Some(("pidns", v)) => holder.pidns = Some(v.trim().to_string()),
+                // Older versions wrote the bare pid.
+                None => holder.pid = line.trim().parse().ok()?,
+                _ => {}
+            }
+        }
+        (holder.pid != 0).then_some(holder)
+    }
+
+    /// Whether this holder is certainly gone.
+    fn is_dead(&self) -> bool {
+        let here = Holder::current();
+        let same_space = self.boot.is_some()
+            && self.pidns.is_some()
+            && self.boot == here.boot
+            && self.pidns == here.pidns;
+        same_space && self.pid != here.pid && !process_exists(self.pid)
+    }
+}
+
+fn boot_id() -> Option<String> {
+    let text = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+fn pid_namespace() -> Option<String> {
+    let link = fs::read_link("/proc/self/ns/pid").ok()?;
+    Some(link.to_string_lossy().into_owned())
+}
+
+#[cfg(unix)]
+fn process_exists(pid: u32) -> bool {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return true;
+    };
+    // Signal 0 checks without sending; EPERM means it exists, owned by someone else.
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    true
+}
+
+/// Removes the lock at `path` if its holder is dead; true if it did (or the lock is gone).
+/// Several waiting processes may find the same dead holder: each renames the lock to a name
+/// of its own first, so only one removes it, and a live lock taken by mistake (the dead one
+/// was replaced in between) is put back.
+fn break_if_stale(path: &Path) -> bool {
+    let Ok(seen) = fs::read(path) else {
+        return true;
+    };
+    if !Holder::parse(&seen).is_some_and(|h| h.is_dead()) {
+        return false;
+    }
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".stale-{}", std::process::id()));
+    let aside = PathBuf::from(aside);
+    if fs::rename(path, &aside).is_err() {
+        // Gone already: another process broke it.
+        return true;
+    }
+    if fs::read(&aside).is_ok_and(|taken| taken == seen) {
+        let _ = fs::remove_file(&aside);
+    } else {
+        let _ = fs::hard_link(&aside, path);
+        let _ = fs::remove_file(&aside);
+    }
+    true
 }
 
 #[cfg(test)]
@@ -446,6 +693,49 @@ mod tests {
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o640
         );
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_new_one_gets_the_umasks() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.toml");
+        write_atomic(&p, b"one", false).unwrap();
+        let probe = dir.path().join("probe");
+        fs::write(&probe, "x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), mode(&probe));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"two", true).unwrap();
+        assert_eq!(mode(&p), 0o640);
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+    }
+
+    #[test]
+    fn lock_holders_are_read_old_and_new_and_only_a_dead_local_one_is_dead() {
+        let me = Holder::current();
+        assert_eq!(Holder::parse(me.render().as_bytes()), Some(me.clone()));
+        assert_eq!(Holder::parse(b"4242\n").map(|h| h.pid), Some(4242));
+        assert_eq!(Holder::parse(b"garbage"), None);
+        assert_eq!(Holder::parse(b""), None);
+        // Alive: this process.
+        assert!(!me.is_dead());
+        // The old format says nothing of where the pid lives: never taken for dead.
+        assert!(!Holder::parse(b"999999999\n").unwrap().is_dead());
+        // Another machine, or another boot of this one: never taken for dead.
+        let elsewhere = Holder {
+            pid: 999_999_999,
+            boot: Some("another-boot".into()),
+            pidns: me.pidns.clone(),
+        };
+        assert!(!elsewhere.is_dead());
+        if me.boot.is_some() && me.pidns.is_some() {
+            let gone = Holder {
+                pid: 999_999_999,
+                ..me.clone()
+            };
+            assert!(gone.is_dead());
+        }
     }
 
     #[test]

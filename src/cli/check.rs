@@ -139,6 +139,7 @@ impl Checked {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
+    super::check_session_arg(args.name.as_deref())?;
     let ctx = Ctx::open(global)?;
     let ci = CiEnv::read();
     let format = args.format.get();
@@ -181,7 +182,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         if format == Format::Text {
             emit(&lines);
         } else {
-            eprint!("{lines}");
+            err_text!("{lines}");
         }
     }
     if let Some(path) = &args.summary {
@@ -414,7 +415,7 @@ fn no_session(args: &Args, ci: &CiEnv, format: Format, why: &str) -> Result<i32>
         if format == Format::Text {
             emit(&line);
         } else {
-            eprint!("{line}");
+            err_text!("{line}");
         }
     }
     if args.require_session {
@@ -518,7 +519,12 @@ fn run_commands(ctx: &Ctx, args: &Args, checked: &mut [Checked]) -> Result<()> {
             .expect("Ctx::open refuses bare repositories")
             .to_path_buf();
         for cmd in &cmds {
-            note(&format!("running {} ({}): {}", cmd.name, name, cmd.run));
+            note(&format!(
+                "running {} ({}): {}",
+                cmd.name,
+                name,
+                git_session::name::one_line(&cmd.run)
+            ));
             let ran = command::run(&cmd.run, &top, &[], Duration::from_secs(cmd.timeout_secs));
             c.outcomes.push(criteria::command_ran(cmd, &ran));
         }

@@ -45,6 +45,10 @@ pub fn read_focus(repo: &Repo) -> String {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
+    // Checked before anything is read.
+    if let Some(m) = &args.milestone {
+        Name::parse(m, "milestone id")?;
+    }
     let ctx = Ctx::open(global)?;
     let session = ctx.session(None)?;
     let name = session.name.as_str();

@@ -57,7 +57,7 @@ pub fn run(_global: &Global, args: Args) -> Result<i32> {
     };
     // Our own trouble never blocks a commit.
     Ok(outcome.unwrap_or_else(|e| {
-        eprintln!("warning: git-session {name} hook: {e}");
+        err_line!("warning: git-session {name} hook: {e}");
         0
     }))
 }
@@ -162,9 +162,10 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
         [] => return Ok(()),
         [s] => s,
         [a, b, ..] => {
-            eprintln!(
+            err_line!(
                 "warning: sessions '{}' and '{}' both use branch '{branch}', so no Session trailer was added; add one yourself",
-                a.name, b.name
+                a.name,
+                b.name
             );
             return Ok(());
         }
@@ -186,7 +187,7 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     let focus = hooks::focus_of(&read_focus(&repo), name).filter(|m| {
         let known = session.milestone(m).is_some();
         if !known {
-            eprintln!(
+            err_line!(
                 "warning: the focus '{m}' is not a milestone of session '{name}' any more, so no Milestone trailer was added; run: git session focus --clear"
             );
         }
@@ -245,25 +246,13 @@ fn lookup(
     if store.exists(&name) {
         return store.load(&name).map(Some);
     }
-    let branch = format!("{}{name}", config.branch_prefix);
-    let path = Store::display_path(name.as_str());
-    let Some(bytes) = repo
-        .branch_commit(&branch)
-        .and_then(|tip| repo.file_at(tip, &path, store::MAX_FILE_BYTES as usize))
-    else {
-        return Ok(None);
-    };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::input(format!("{path} on branch '{branch}' is not valid UTF-8")))?;
-    git_session::session::parse(&text, Some(name.as_str()))
-        .map(Some)
-        .map_err(|f| git_session::session::findings_error(&format!("{branch}:{path}"), &f))
+    super::session_from_branch(repo, config, &name)
 }
 
 /// The repository policy; a broken policy file is a warning here, not a blocked commit.
 fn config_or_default(store: &Store, hook: &str) -> Config {
     store.config().unwrap_or_else(|e| {
-        eprintln!("warning: git-session {hook} hook: {e} (using the defaults)");
+        err_line!("warning: git-session {hook} hook: {e} (using the defaults)");
         Config::default()
     })
 }
@@ -280,7 +269,7 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
         return Ok(0);
     }
     if editor && message::only_our_trailers(&cleaned, cfg) {
-        eprintln!(
+        err_line!(
             "error: the commit message has trailers but no subject; write a subject line on the first line (commit aborted)"
         );
         return Ok(1);
@@ -330,22 +319,22 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
     }
     if !config.strict {
         for f in &findings {
-            eprintln!("warning: {f}");
+            err_line!("warning: {f}");
         }
-        eprintln!(
+        err_line!(
             "note: the commit goes through because [hooks] strict = false in .sessions/config.toml"
         );
         return Ok(0);
     }
     for f in &findings {
-        eprintln!("error: {f}");
+        err_line!("error: {f}");
     }
     match keep_refused(&repo, &cleaned) {
-        Ok(path) => eprintln!(
+        Ok(path) => err_line!(
             "The commit was refused; your message is kept. Fix it and commit again with:\n  git commit -e -F {}",
             shell_quote(&path.display().to_string())
         ),
-        Err(e) => eprintln!("The commit was refused, and the message could not be kept: {e}"),
+        Err(e) => err_line!("The commit was refused, and the message could not be kept: {e}"),
     }
     Ok(1)
 }
@@ -451,7 +440,7 @@ fn post_commit() -> Result<()> {
         && listing.coverage.truncated_at.is_empty()
     {
         for (s, summary) in targets.iter().zip(&listing.summaries) {
-            eprintln!(
+            err_line!(
                 "{}",
                 hooks::summary_line(s.name.as_str(), summary, &events_for(s))
             );
@@ -470,7 +459,7 @@ fn post_commit() -> Result<()> {
             continue;
         }
         let p = progress::derive(s, &commits, estimate, now);
-        eprintln!(
+        err_line!(
             "{}",
             hooks::progress_line(s.name.as_str(), &p, &events_for(s))
         );

@@ -196,11 +196,11 @@ fn work_tree_session(ctx: &Ctx, name: Option<&str>) -> Result<Session> {
     if !ctx.store.exists(&name) {
         let branch = format!("{}{name}", ctx.config.branch_prefix);
         let path = Store::display_path(name.as_str());
-        let on_branch = ctx
-            .repo
-            .branch_commit(&branch)
-            .and_then(|tip| ctx.repo.file_at(tip, &path, 1 << 20));
-        if on_branch.is_some() {
+        let on_branch = ctx.repo.branch_commit(&branch).map(|tip| {
+            ctx.repo
+                .file_at(tip, &path, git_session::store::MAX_FILE_BYTES as usize)
+        });
+        if on_branch.is_some_and(|f| !matches!(f, git_session::repo::TreeFile::Absent)) {
             return Err(Error::input(format!(
                 "{path} is not in this work tree but on branch '{branch}'; switch to it (git switch {branch}) and run this again"
             )));

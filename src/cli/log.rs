@@ -31,6 +31,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
+    super::check_session_arg(args.name.as_deref())?;
     let ctx = Ctx::open(global)?;
     let session = ctx.session(args.name.as_deref())?;
     let (mut commits, coverage) = history::session_commits(&ctx.repo, &session, &ctx.config)?;

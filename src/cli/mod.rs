@@ -14,6 +14,23 @@ use git_session::repo::{Head, Repo};
 use git_session::session::Session;
 use git_session::store::Store;
 
+/// `eprintln!` that never panics: a closed or broken stderr (`2>&-`, a reader gone away) is no
+/// reason to crash, and a panic while reporting one aborts the process.
+macro_rules! err_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics (see `err_line!`).
+macro_rules! err_text {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod check;
 mod completions;
 mod context;
@@ -212,21 +229,8 @@ impl Ctx {
         if self.store.exists(&name) {
             return self.store.load(&name);
         }
-        let branch = format!("{}{name}", self.config.branch_prefix);
-        let path = Store::display_path(name.as_str());
-        let from_branch = self.repo.branch_commit(&branch).and_then(|tip| {
-            self.repo
-                .file_at(tip, &path, git_session::store::MAX_FILE_BYTES as usize)
-        });
-        match from_branch {
-            Some(bytes) => {
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    Error::input(format!("{path} on branch '{branch}' is not valid UTF-8"))
-                })?;
-                git_session::session::parse(&text, Some(name.as_str())).map_err(|f| {
-                    git_session::session::findings_error(&format!("{branch}:{path}"), &f)
-                })
-            }
+        match session_from_branch(&self.repo, &self.config, &name)? {
+            Some(s) => Ok(s),
             None => self.store.load(&name),
         }
     }
@@ -292,6 +296,48 @@ pub fn git_bool(text: &str) -> Option<bool> {
         "false" | "no" | "off" | "0" | "" => Some(false),
         other => other.parse::<i64>().ok().map(|n| n != 0),
     }
+}
+
+/// Checks a session name given on the command line before anything is opened or read: an
+/// unsafe name (`../x`, `/abs`, `a/b`) is refused (exit 2) without touching a file.
+pub fn check_session_arg(name: Option<&str>) -> Result<()> {
+    name.map(Name::session).transpose().map(|_| ())
+}
+
+/// The session file of `name` as committed on its branch (`<prefix><name>`, local or
+/// remote-tracking), where `start` put it; `None` when the branch or the file is not there.
+/// Nothing is fetched: in a partial clone that lacks the file's blob, that is said (exit 3).
+pub fn session_from_branch(repo: &Repo, config: &Config, name: &Name) -> Result<Option<Session>> {
+    use git_session::repo::TreeFile;
+    let branch = format!("{}{name}", config.branch_prefix);
+    let path = Store::display_path(name.as_str());
+    let Some(tip) = repo.branch_commit(&branch) else {
+        return Ok(None);
+    };
+    let shown = format!("{branch}:{path}");
+    let bytes = match repo.file_at(tip, &path, git_session::store::MAX_FILE_BYTES as usize) {
+        TreeFile::Found(bytes) => bytes,
+        TreeFile::Absent => return Ok(None),
+        TreeFile::NotHere => {
+            return Err(Error::unanswerable(format!(
+                "{shown} is not in this repository (a partial clone has not fetched it, and git session never fetches); switch to branch '{branch}' or fetch it, then run this again"
+            )));
+        }
+        TreeFile::TooLarge => {
+            return Err(Error::input(format!(
+                "{shown} is larger than 1 MB; session files are small TOML files"
+            )));
+        }
+        TreeFile::NotRegular => {
+            return Err(Error::input(format!(
+                "{shown} is a symlink or not a file; session files must be regular files"
+            )));
+        }
+    };
+    let text = git_session::store::decode_text(&bytes).map_err(|p| p.error(&shown))?;
+    git_session::session::parse(&text, Some(name.as_str()))
+        .map(Some)
+        .map_err(|f| git_session::session::findings_error(&shown, &f))
 }
 
 /// The tool's own directory in the git directory shared by all work trees.
@@ -383,7 +429,7 @@ pub fn emit(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        eprintln!(
+        err_line!(
             "error: cannot write the output: {}",
             git_session::error::io_reason(&e)
         );
@@ -422,7 +468,7 @@ impl Meter {
         }
         self.last = Some(now);
         let rate = commits as f64 / now.duration_since(self.start).as_secs_f64();
-        eprint!(
+        err_text!(
             "\r{}: {commits} commits ({:.0}k/s; building the cache, later runs are fast)\x1b[K",
             self.label,
             rate / 1000.0
@@ -431,7 +477,7 @@ impl Meter {
 
     pub fn done(&self) {
         if self.last.is_some() {
-            eprint!("\r\x1b[K");
+            err_text!("\r\x1b[K");
         }
     }
 }
@@ -451,7 +497,7 @@ impl Trace {
 
     pub fn mark(&mut self, what: &str) {
         if let Some(start) = self.start {
-            eprintln!(
+            err_line!(
                 "trace: {:>9.3} ms  {what}",
                 start.elapsed().as_secs_f64() * 1e3
             );
@@ -467,7 +513,7 @@ impl Trace {
         let began = self.start.map(|s| s.elapsed().saturating_sub(total));
         for (name, at) in phases {
             if let Some(b) = began {
-                eprintln!(
+                err_line!(
                     "trace: {:>9.3} ms  {what}: {name}",
                     (b + *at).as_secs_f64() * 1e3
                 );
@@ -478,7 +524,7 @@ impl Trace {
 
 /// A diagnostic line on stderr.
 pub fn note(text: &str) {
-    eprintln!("{text}");
+    err_line!("{text}");
 }
 
 /// Output format of reporting commands.

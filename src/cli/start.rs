@@ -86,6 +86,14 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
 
     let ctx = Ctx::open(global)?;
     let head = ctx.repo.head()?;
+    // After reading HEAD: a concurrent start of the same name writes its file before it
+    // switches HEAD, so a HEAD already moved by it always meets its file here.
+    if ctx.store.exists(&name) {
+        return Err(Error::input(format!(
+            "session '{name}' already exists ({}); choose another name",
+            Store::display_path(name.as_str())
+        )));
+    }
     let current_branch = match &head {
         Head::Branch(b) | Head::Unborn(b) => Some(b.clone()),
         Head::Detached(_) => None,
@@ -120,12 +128,6 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     if !args.current && ctx.repo.local_branch_exists(&branch) {
         return Err(Error::input(format!(
             "branch '{branch}' already exists; switch to it and use --current, or pick another with --branch"
-        )));
-    }
-    if ctx.store.exists(&name) {
-        return Err(Error::input(format!(
-            "session '{name}' already exists ({}); choose another name",
-            Store::display_path(name.as_str())
         )));
     }
 

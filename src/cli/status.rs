@@ -57,6 +57,7 @@ pub fn gather(ctx: &Ctx, session: Session) -> Result<Gathered> {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
+    super::check_session_arg(args.name.as_deref())?;
     let ctx = Ctx::open(global)?;
     let session = ctx.session(args.name.as_deref())?;
     let g = gather(&ctx, session)?;

@@ -31,6 +31,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
+    super::check_session_arg(args.name.as_deref())?;
     let ctx = Ctx::open(global)?;
     let session = ctx.session(args.name.as_deref())?;
     let name = session.name.to_string();
@@ -87,7 +88,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         out.push_str(&format!(
             "  {}  {}  (timeout {}){change}\n",
             pad(&c.name, w),
-            c.run,
+            git_session::name::one_line(&c.run),
             timeout_text(c)
         ));
     }

@@ -132,10 +132,15 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let store = Store::new(&top, &state_dir(&repo));
     let style = Style::detect(global.color, &repo);
     let mut errors = Vec::new();
-    let config = match store.config() {
+    let config = match store.config_problems() {
         Ok(c) => c,
-        Err(e) => {
-            errors.push(split_located(&e.message));
+        Err(p) => {
+            errors.extend(p.findings.iter().map(|f| FileError {
+                file: p.path.clone(),
+                line: f.line,
+                column: f.column,
+                message: f.message.clone(),
+            }));
             Default::default()
         }
     };
@@ -223,26 +228,4 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         emit(&format!("{out}{summary}"));
     }
     Ok(if failed { 1 } else { 0 })
-}
-
-/// "path:line:col: message" back into its parts.
-fn split_located(message: &str) -> FileError {
-    let mut parts = message.splitn(4, ':');
-    let file = parts.next().unwrap_or_default().to_string();
-    let line = parts.next().and_then(|l| l.parse().ok());
-    let column = parts.next().and_then(|c| c.parse().ok());
-    match (line, column, parts.next()) {
-        (Some(line), Some(column), Some(rest)) => FileError {
-            file,
-            line,
-            column,
-            message: rest.trim().to_string(),
-        },
-        _ => FileError {
-            file: format!("{}/{}", store::DIR, store::CONFIG_FILE),
-            line: 1,
-            column: 1,
-            message: message.to_string(),
-        },
-    }
 }

@@ -1,0 +1,7 @@
+#![no_main]
+//! `cargo fuzz run cache`: see ../targets.rs for what it checks.
+
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::cache(data));
