@@ -216,6 +216,10 @@ impl Links {
             ));
             self.events.truncate(MAX_EVENTS);
         }
+        // Every commit passes here: count without allocating unless there could be too many.
+        if self.named_sessions().nth(MAX_SESSIONS).is_none() {
+            return;
+        }
         let mut named: Vec<&str> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for s in self.named_sessions() {
