@@ -168,29 +168,55 @@ fn branch_commits(
     }
     let mut groups: Vec<_> = groups.into_iter().collect();
     groups.sort();
-    let cfg = repo.trailer_config();
     for ((branch, base), members) in groups {
-        let Some(tip) = repo.branch_commit(branch) else {
+        let Some((tip, base_tip)) = branch_tips(repo, branch, base, coverage) else {
             continue;
         };
-        let Some(base_tip) = repo.branch_commit(base) else {
-            coverage.notes.push(format!(
-                "base branch '{base}' of branch '{branch}' does not exist here, so only commits with Session trailers count"
-            ));
-            continue;
-        };
-        let (ids, truncated) = repo.range(tip, &[base_tip])?;
-        if truncated {
-            coverage.truncated_at.push(tip);
-        }
-        for id in ids {
-            repo.with_commit(id, |c| {
-                let links = links::from_message(&c.message, cfg);
-                if links.named_sessions().next().is_none() {
-                    sink.commit(&commit_info(c, links), &members);
-                }
-            })?;
-        }
+        unnamed_branch_commits(repo, tip, base_tip, coverage, &mut |c, links| {
+            sink.commit(&commit_info(c, links), &members)
+        })?;
+    }
+    Ok(())
+}
+
+/// The tips of a session branch and of its base; a base that does not exist is noted, since
+/// then only commits with Session trailers can count.
+fn branch_tips(
+    repo: &Repo,
+    branch: &str,
+    base: &str,
+    coverage: &mut Coverage,
+) -> Option<(CommitId, CommitId)> {
+    let tip = repo.branch_commit(branch)?;
+    let Some(base_tip) = repo.branch_commit(base) else {
+        coverage.notes.push(format!(
+            "base branch '{base}' of branch '{branch}' does not exist here, so only commits with Session trailers count"
+        ));
+        return None;
+    };
+    Some((tip, base_tip))
+}
+
+/// Hands `f` every commit of `tip ^base_tip` that names no session, with its links.
+fn unnamed_branch_commits(
+    repo: &Repo,
+    tip: CommitId,
+    base_tip: CommitId,
+    coverage: &mut Coverage,
+    f: &mut dyn FnMut(&Commit, Links),
+) -> Result<()> {
+    let (ids, truncated) = repo.range(tip, &[base_tip])?;
+    if truncated {
+        coverage.truncated_at.push(tip);
+    }
+    let cfg = repo.trailer_config();
+    for id in ids {
+        repo.with_commit(id, |c| {
+            let links = links::from_message(&c.message, cfg);
+            if links.named_sessions().next().is_none() {
+                f(c, links);
+            }
+        })?;
     }
     Ok(())
 }
@@ -658,16 +684,9 @@ fn branch_aggregates(
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
-    let cfg = repo.trailer_config();
     let mut entries = Vec::new();
     for (branch, base) in pairs {
-        let Some(tip) = repo.branch_commit(branch) else {
-            continue;
-        };
-        let Some(base_tip) = repo.branch_commit(base) else {
-            coverage.notes.push(format!(
-                "base branch '{base}' of branch '{branch}' does not exist here, so only commits with Session trailers count"
-            ));
+        let Some((tip, base_tip)) = branch_tips(repo, branch, base, coverage) else {
             continue;
         };
         let held = cache.branches.iter().find(|b| {
@@ -677,19 +696,10 @@ fn branch_aggregates(
             entries.push(b.clone());
             continue;
         }
-        let (ids, truncated) = repo.range(tip, &[base_tip])?;
-        if truncated {
-            coverage.truncated_at.push(tip);
-        }
         let mut aggregate = crate::aggregate::Aggregate::default();
-        for id in ids {
-            repo.with_commit(id, |c| {
-                let links = links::from_message(&c.message, cfg);
-                if links.named_sessions().next().is_none() {
-                    aggregate.add(c.id, c.committer.time, links.events.iter());
-                }
-            })?;
-        }
+        unnamed_branch_commits(repo, tip, base_tip, coverage, &mut |c, links| {
+            aggregate.add(c.id, c.committer.time, links.events.iter())
+        })?;
         entries.push(BranchEntry {
             branch: branch.to_string(),
             base: base.to_string(),

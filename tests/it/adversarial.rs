@@ -2,7 +2,6 @@
 //! commit messages, odd repository shapes, races and crashes. Each case gives a correct answer
 //! or one clear sentence with the documented exit code, and loses or leaks nothing.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -44,29 +43,7 @@ fn commit_raw_at(repo: &TestRepo, message: &[u8], when: &str) -> String {
     )
     .into_bytes();
     object.extend_from_slice(message);
-    let mut child = repo
-        .command("git")
-        .args([
-            "hash-object",
-            "-t",
-            "commit",
-            "-w",
-            "--stdin",
-            "--literally",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("git runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&object)
-        .expect("write object");
-    let out = child.wait_with_output().expect("git finishes");
-    assert!(out.status.success());
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let id = repo.write_object("commit", &object);
     repo.git(&["update-ref", "HEAD", &id]);
     id
 }

@@ -10,18 +10,7 @@ use crate::harness::TestRepo;
 /// Session `search` (milestones `parser`, `ranking`) started from `main`, its `[criteria]`
 /// replaced by `criteria`, committed on its branch `session/search`.
 fn gated(criteria: &str) -> TestRepo {
-    let repo = TestRepo::with_commit();
-    repo.run(&["init"]).success();
-    repo.tick(60);
-    repo.run(&[
-        "start",
-        "search",
-        "--milestone",
-        "parser",
-        "--milestone",
-        "ranking",
-    ])
-    .success();
+    let repo = TestRepo::with_session(&["parser", "ranking"]);
     set_criteria(&repo, Some(criteria));
     repo.commit("Start search\n\nSession: search\nSigned-off-by: Ada <ada@example.org>\n");
     repo

@@ -7,19 +7,7 @@ use crate::harness::{TestRepo, bin};
 
 /// A repository with `git session init` done and session `search` started from `main`.
 fn started() -> TestRepo {
-    let repo = TestRepo::with_commit();
-    repo.run(&["init"]).success();
-    repo.tick(60);
-    repo.run(&[
-        "start",
-        "search",
-        "--milestone",
-        "parser:Query parser",
-        "--milestone",
-        "ranking",
-    ])
-    .success();
-    repo
+    TestRepo::with_session(&["parser:Query parser", "ranking"])
 }
 
 fn milestone<'a>(status: &'a Value, id: &str) -> &'a Value {

@@ -6,25 +6,7 @@ use std::process::{Command, Stdio};
 
 use git_session::trailer::{self, TrailerConfig};
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use crate::synth::Rng;
 
 const LINES: &[&str] = &[
     "Session: s-001",
@@ -199,29 +181,7 @@ fn generated_commits_match_git_log() {
         )
         .into_bytes();
         object.extend_from_slice(&msg);
-        let mut child = repo
-            .command("git")
-            .args([
-                "hash-object",
-                "-t",
-                "commit",
-                "-w",
-                "--stdin",
-                "--literally",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("git runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(&object)
-            .expect("write");
-        let out = child.wait_with_output().expect("git finishes");
-        assert!(out.status.success());
-        ids.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
+        ids.push(repo.write_object("commit", &object));
     }
     let mut args = vec![
         "log",

@@ -446,18 +446,7 @@ fn schema(name: &str) -> Value {
 
 #[test]
 fn json_output_matches_the_schemas() {
-    let repo = TestRepo::with_commit();
-    repo.run(&["init"]).success();
-    repo.tick(60);
-    repo.run(&[
-        "start",
-        "search",
-        "--milestone",
-        "parser:Query parser",
-        "--milestone",
-        "ranking",
-    ])
-    .success();
+    let repo = TestRepo::with_session(&["parser:Query parser", "ranking"]);
     let file = repo.read(".sessions/search.toml").replace(
         "id = \"parser\"",
         "id = \"parser\"\ndue = 2026-12-01\ntasks = [\"lexer\", \"grammar\"]",

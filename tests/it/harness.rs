@@ -60,6 +60,41 @@ impl TestRepo {
         repo
     }
 
+    /// A repository with `init` done (hooks installed) and session `search` started from
+    /// `main` with the given `--milestone` specs, a minute later.
+    pub fn with_session(milestones: &[&str]) -> TestRepo {
+        let repo = Self::with_commit();
+        repo.run(&["init"]).success();
+        repo.tick(60);
+        let mut args = vec!["start", "search"];
+        for m in milestones {
+            args.extend(["--milestone", m]);
+        }
+        repo.run(&args).success();
+        repo
+    }
+
+    /// Writes a raw object of `kind` with `git hash-object --literally`, returning its id.
+    pub fn write_object(&self, kind: &str, bytes: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = self
+            .command("git")
+            .args(["hash-object", "-t", kind, "-w", "--stdin", "--literally"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("git runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(bytes)
+            .expect("write object");
+        let out = child.wait_with_output().expect("git finishes");
+        assert!(out.status.success(), "git hash-object failed");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.get()
     }

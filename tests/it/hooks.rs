@@ -9,19 +9,7 @@ use crate::harness::{TestRepo, bin};
 
 /// A repository with `init` done (hooks installed) and session `search` started.
 fn hooked() -> TestRepo {
-    let repo = TestRepo::with_commit();
-    repo.run(&["init"]).success();
-    repo.tick(60);
-    repo.run(&[
-        "start",
-        "search",
-        "--milestone",
-        "parser",
-        "--milestone",
-        "ranking",
-    ])
-    .success();
-    repo
+    TestRepo::with_session(&["parser", "ranking"])
 }
 
 fn text(bytes: &[u8]) -> String {
