@@ -48,10 +48,18 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_git-session")
 }
 
-/// A command in the benchmark's environment: no user or system git config, fixed identity.
+/// A command in the benchmark's environment: no user or system git config, fixed identity,
+/// and the git-session under test first on PATH (the hooks call it by name).
 fn cmd(program: &str, dir: &Path) -> Command {
     let mut c = Command::new(program);
+    let bin_dir = Path::new(bin()).parent().expect("binary dir").to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     c.current_dir(dir)
+        .env("PATH", path)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "Bench")
