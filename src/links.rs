@@ -144,7 +144,7 @@ pub fn from_message(message: &[u8], cfg: &TrailerConfig) -> Links {
 /// each item's message and the tail, or `None` for any other shape.
 fn squash_parts(message: &[u8]) -> Option<Vec<&[u8]>> {
     let mut lines = message.split_inclusive(|&c| c == b'\n');
-    lines.next()?;
+    let title = lines.next()?;
     let blank = lines.next()?;
     if !blank.iter().all(|&c| trailer::is_space(c)) {
         return None;
@@ -170,13 +170,29 @@ fn squash_parts(message: &[u8]) -> Option<Vec<&[u8]>> {
     }
     let start = item_start?;
     parts.push(&message[start..tail.unwrap_or(message.len())]);
-    if parts.len() < 2 {
+    // An ordinary commit may list things with `* ` too: only GitHub's shape counts, a title
+    // ending in the pull request's number or the line of dashes before co-authors.
+    if parts.len() < 2 || !(tail.is_some() || ends_with_pr_number(title)) {
         return None;
     }
     if let Some(t) = tail {
         parts.push(&message[t..]);
     }
     Some(parts)
+}
+
+/// A title like `Add the parser (#123)`.
+fn ends_with_pr_number(title: &[u8]) -> bool {
+    let t = title.trim_ascii_end();
+    let Some(inner) = t.strip_suffix(b")") else {
+        return false;
+    };
+    let digits = inner
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    digits > 0 && inner[..inner.len() - digits].ends_with(b"(#")
 }
 
 fn is_dash_rule(line: &[u8]) -> bool {
@@ -424,6 +440,20 @@ mod tests {
         );
         assert_eq!(l.sessions, ["s-001"]);
         assert_eq!(l.events.len(), 2);
+    }
+
+    /// Regression: any "title, blank, `* ` items" message was read as a squash merge, so a
+    /// trailer-like line in the middle of an ordinary bullet list counted.
+    #[test]
+    fn an_ordinary_bullet_list_is_not_a_squash() {
+        let body = "\n\n* one\n\nMilestone-Done: parser\n\n* two\n\nmore prose\n";
+        assert!(links(&format!("Refactor{body}")).events.is_empty());
+        assert_eq!(links(&format!("Refactor (#12){body}")).events.len(), 1);
+        assert!(
+            links("Refactor (#x)\n\n* a\n\nEffort: 1h\n\n* b\n")
+                .events
+                .is_empty()
+        );
     }
 
     #[test]
