@@ -7,14 +7,22 @@
 use std::collections::BTreeMap;
 
 use crate::links::{Event, Links};
-use crate::repo::CommitId;
 use crate::session::Session;
+
+/// When a commit happened, as history orders events: committer time, then author time (a
+/// rebase gives every replayed commit the same committer second but keeps author dates), then
+/// the commit's rank in the walk (higher is newer: a walk meets a child before its parent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Moment {
+    pub time: i64,
+    pub author_time: i64,
+    pub rank: i64,
+}
 
 /// The last blocker event seen for a tag, ordered as [`crate::progress`] orders them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockerMark {
-    pub time: i64,
-    pub commit: CommitId,
+    pub at: Moment,
     pub seq: u32,
     pub opens: bool,
     /// Whether any event for the tag opened it (a lone `Blocker-Resolved` opens nothing).
@@ -22,8 +30,8 @@ pub struct BlockerMark {
 }
 
 impl BlockerMark {
-    fn key(&self) -> (i64, CommitId, u32) {
-        (self.time, self.commit, self.seq)
+    fn key(&self) -> (Moment, u32) {
+        (self.at, self.seq)
     }
 
     fn merge(&mut self, other: &BlockerMark) {
@@ -55,7 +63,8 @@ impl Aggregate {
     }
 
     /// Folds in one commit with the events that apply under this key.
-    pub fn add<'a>(&mut self, id: CommitId, time: i64, events: impl Iterator<Item = &'a Event>) {
+    pub fn add<'a>(&mut self, at: Moment, events: impl Iterator<Item = &'a Event>) {
+        let time = at.time;
         if self.commits == 0 || time < self.earliest {
             self.earliest = time;
         }
@@ -82,8 +91,7 @@ impl Aggregate {
                 Event::Blocker { tag, .. } | Event::BlockerResolved { tag } => {
                     let opens = matches!(e, Event::Blocker { .. });
                     let mark = BlockerMark {
-                        time,
-                        commit: id,
+                        at,
                         seq: seq as u32,
                         opens,
                         ever_opened: opens,
@@ -181,7 +189,7 @@ pub trait AggregateSink {
 
     /// Folds in a commit: each session it names gets the unqualified events and the events
     /// qualified with that name.
-    fn add_commit(&mut self, id: CommitId, time: i64, links: &Links) {
+    fn add_commit(&mut self, at: Moment, links: &Links) {
         let mut keys: Vec<&str> = links.named_sessions().collect();
         keys.sort_unstable();
         keys.dedup();
@@ -190,7 +198,7 @@ pub trait AggregateSink {
                 .events
                 .iter()
                 .filter(|e| e.qualifier().is_none_or(|q| q == key));
-            self.aggregate(&normal_key(key)).add(id, time, events);
+            self.aggregate(&normal_key(key)).add(at, events);
         }
     }
 }
@@ -244,9 +252,16 @@ mod tests {
         let mut infos = Vec::new();
         for (i, m) in messages.iter().enumerate() {
             let links = from_message(m.as_bytes(), &cfg);
-            let id = CommitId([i as u8 + 1; 20]);
+            let id = crate::repo::CommitId([i as u8 + 1; 20]);
             let time = 1_700_000_000 + i as i64 * 60;
-            aggs.add_commit(id, time, &links);
+            aggs.add_commit(
+                Moment {
+                    time,
+                    author_time: time,
+                    rank: -(i as i64),
+                },
+                &links,
+            );
             infos.push(crate::progress::CommitInfo {
                 id,
                 is_merge: false,
@@ -255,6 +270,7 @@ mod tests {
                 author_time: time,
                 author_offset: 0,
                 commit_time: time,
+                order: i as u64,
                 summary: String::new(),
                 links,
             });

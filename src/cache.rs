@@ -19,15 +19,16 @@ use chrono::{Datelike, FixedOffset, NaiveDate, TimeZone};
 use uuid::Uuid;
 
 pub use crate::aggregate::AggregateSink;
-use crate::aggregate::{Aggregate, BlockerMark};
+use crate::aggregate::{Aggregate, BlockerMark, Moment};
 use crate::name::Name;
 use crate::repo::CommitId;
 use crate::session::{Command, Criteria, Milestone, MilestoneCriterion, Session, Status};
 
 const MAGIC: &[u8; 8] = b"GSCACHE\0";
 /// Bumped whenever the layout or the meaning of a field changes (2: sessions carry
-/// `status_reason`, and a commit names at most `links::MAX_SESSIONS` sessions; 3: both at once).
-const VERSION: u32 = 3;
+/// `status_reason`, and a commit names at most `links::MAX_SESSIONS` sessions; 3: both at once;
+/// 4: blocker events ordered by moment, not commit id).
+const VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A session file as last parsed, with what identified its content on disk.
@@ -95,6 +96,8 @@ pub struct Cache {
     pub tips: Vec<CommitId>,
     /// The latest committer time of any commit covered: a later commit is new.
     pub newest: i64,
+    /// The highest walk rank given to a covered commit; new commits rank above it.
+    pub rank_top: i64,
     /// Commits covered by the aggregates but not yet in the known-commit file (sorted).
     pub pending: Vec<CommitId>,
     /// Which known-commit file goes with this cache (count and checksum).
@@ -321,6 +324,7 @@ fn encode_body(e: &mut Enc, c: &Cache) {
     e.i64(c.written_at);
     e.ids(&c.tips);
     e.i64(c.newest);
+    e.i64(c.rank_top);
     e.ids(&c.pending);
     e.u64(c.known.count);
     e.u64(c.known.checksum);
@@ -341,6 +345,7 @@ fn decode_body(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Cache> {
     let written_at = d.i64()?;
     let tips = d.ids()?;
     let newest = d.i64()?;
+    let rank_top = d.i64()?;
     let pending = d.ids()?;
     let known = KnownSection {
         count: d.u64()?,
@@ -363,6 +368,7 @@ fn decode_body(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Cache> {
         written_at,
         tips,
         newest,
+        rank_top,
         pending,
         known,
         aggregates,
@@ -650,8 +656,9 @@ fn encode_aggregate(e: &mut Enc, a: &Aggregate) {
     e.u64(a.blockers.len() as u64);
     for (tag, b) in &a.blockers {
         e.str(tag);
-        e.i64(b.time);
-        e.id(&b.commit);
+        e.i64(b.at.time);
+        e.i64(b.at.author_time);
+        e.i64(b.at.rank);
         e.u32(b.seq);
         e.u8(u8::from(b.opens) | (u8::from(b.ever_opened) << 1));
     }
@@ -673,15 +680,17 @@ fn decode_aggregate(d: &mut Dec) -> Option<Aggregate> {
     let mut blockers = BTreeMap::new();
     for _ in 0..d.count()? {
         let tag = d.str()?;
-        let time = d.i64()?;
-        let commit = d.id()?;
+        let at = Moment {
+            time: d.i64()?,
+            author_time: d.i64()?,
+            rank: d.i64()?,
+        };
         let seq = d.u32()?;
         let flags = d.u8()?;
         blockers.insert(
             tag,
             BlockerMark {
-                time,
-                commit,
+                at,
                 seq,
                 opens: flags & 1 != 0,
                 ever_opened: flags & 2 != 0,
@@ -949,13 +958,21 @@ mod tests {
             b"x\n\nSession: s\nMilestone-Done: a\nTask-Done: a/x\nBlocker: #k t\nEffort: 1h\n",
             &crate::trailer::TrailerConfig::default(),
         );
-        aggregates.add_commit(CommitId([3; 20]), 1_700_000_000, &links);
+        aggregates.add_commit(
+            Moment {
+                time: 1_700_000_000,
+                author_time: 1_700_000_000,
+                rank: 0,
+            },
+            &links,
+        );
         let aggregates = Table::from_map(aggregates.by_key);
         Cache {
             fingerprint: 42,
             written_at: 1_700_000_100,
             tips: vec![CommitId([1; 20]), CommitId([2; 20])],
             newest: 1_700_000_050,
+            rank_top: 3,
             pending: vec![CommitId([7; 20])],
             known: KnownSection::default(),
             branches: vec![BranchEntry {

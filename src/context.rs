@@ -613,6 +613,7 @@ run = "cargo test"
             author_time: time,
             author_offset: 0,
             commit_time: time,
+            order: 0,
             summary: message.lines().next().unwrap().to_string(),
             links: from_message(message.as_bytes(), &TrailerConfig::default()),
         }

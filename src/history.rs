@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::{AggregateSink, Aggregates, Summary};
+use crate::aggregate::{AggregateSink, Aggregates, Moment, Summary};
 use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -97,8 +97,8 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// The record kept of a commit.
-pub fn commit_info(c: &Commit, links: Links) -> CommitInfo {
+/// The record kept of a commit; `order` is where the walk met it (lower is newer).
+pub fn commit_info(c: &Commit, links: Links, order: u64) -> CommitInfo {
     CommitInfo {
         id: c.id,
         is_merge: c.parents.len() > 1,
@@ -107,6 +107,7 @@ pub fn commit_info(c: &Commit, links: Links) -> CommitInfo {
         author_time: c.author.time,
         author_offset: c.author.offset,
         commit_time: c.committer.time,
+        order,
         summary: c.summary(),
         links,
     }
@@ -122,32 +123,68 @@ pub fn walk(
     bounded: bool,
     sink: &mut dyn Sink,
 ) -> Result<Coverage> {
+    walk_from(repo, &repo.tips()?, sessions, config, bounded, sink)
+}
+
+/// As [`walk`], but only through history reachable from `tips`.
+pub fn walk_from(
+    repo: &Repo,
+    tips: &[CommitId],
+    sessions: &[Session],
+    config: &Config,
+    bounded: bool,
+    sink: &mut dyn Sink,
+) -> Result<Coverage> {
+    walk_within(repo, tips, sessions, config, bounded, usize::MAX, sink)
+        .map(|c| c.expect("an unlimited walk ends"))
+}
+
+/// As [`walk_from`], reading at most `budget` commits: `None` when that was not enough.
+fn walk_within(
+    repo: &Repo,
+    tips: &[CommitId],
+    sessions: &[Session],
+    config: &Config,
+    bounded: bool,
+    budget: usize,
+    sink: &mut dyn Sink,
+) -> Result<Option<Coverage>> {
     let scope = Scope::new(sessions, config.clock_skew_secs);
     let mut coverage = Coverage::default();
-    let tips = repo.tips()?;
     let since = if bounded {
         match scope.since.iter().min() {
             Some(&s) => Some(s),
-            None => return Ok(coverage),
+            None => return Ok(Some(coverage)),
         }
     } else {
         None
     };
     let cfg = repo.trailer_config();
     let mut members = Vec::new();
-    let stats = repo.walk(&tips, since, &mut |c| {
+    let mut order = 0u64;
+    let mut exhausted = false;
+    let walked = repo.walk(tips, since, &mut |c| {
+        order += 1;
+        if order as usize > budget {
+            exhausted = true;
+            return Err(Error::unanswerable("the walk's budget is spent"));
+        }
         let links = links::from_message(&c.message, cfg);
         if links.is_empty() {
             return Ok(());
         }
         scope.members(&links, c.committer.time, &mut members);
-        sink.commit(&commit_info(c, links), &members);
+        sink.commit(&commit_info(c, links, order), &members);
         Ok(())
-    })?;
+    });
+    if exhausted {
+        return Ok(None);
+    }
+    let stats = walked?;
     coverage.visited = stats.visited;
     coverage.truncated_at = stats.truncated_at;
     branch_commits(repo, &scope, sink, &mut coverage)?;
-    Ok(coverage)
+    Ok(Some(coverage))
 }
 
 /// The commits on each session's branch that are not on its base and name no session.
@@ -172,8 +209,8 @@ fn branch_commits(
         let Some((tip, base_tip)) = branch_tips(repo, branch, base, coverage) else {
             continue;
         };
-        unnamed_branch_commits(repo, tip, base_tip, coverage, &mut |c, links| {
-            sink.commit(&commit_info(c, links), &members)
+        unnamed_branch_commits(repo, tip, base_tip, coverage, &mut |c, links, order| {
+            sink.commit(&commit_info(c, links, order), &members)
         })?;
     }
     Ok(())
@@ -197,24 +234,25 @@ fn branch_tips(
     Some((tip, base_tip))
 }
 
-/// Hands `f` every commit of `tip ^base_tip` that names no session, with its links.
+/// Hands `f` every commit of `tip ^base_tip` that names no session, with its links and its
+/// place in the range (newest first).
 fn unnamed_branch_commits(
     repo: &Repo,
     tip: CommitId,
     base_tip: CommitId,
     coverage: &mut Coverage,
-    f: &mut dyn FnMut(&Commit, Links),
+    f: &mut dyn FnMut(&Commit, Links, u64),
 ) -> Result<()> {
     let (ids, truncated) = repo.range(tip, &[base_tip])?;
     if truncated {
         coverage.truncated_at.push(tip);
     }
     let cfg = repo.trailer_config();
-    for id in ids {
+    for (order, id) in ids.into_iter().enumerate() {
         repo.with_commit(id, |c| {
             let links = links::from_message(&c.message, cfg);
             if links.named_sessions().next().is_none() {
-                f(c, links);
+                f(c, links, order as u64);
             }
         })?;
     }
@@ -236,7 +274,12 @@ impl Collector {
     /// Sorts every session's commits newest first (committer date, then id).
     pub fn finish(mut self) -> Vec<Vec<CommitInfo>> {
         for list in &mut self.commits {
-            list.sort_by_key(|c| std::cmp::Reverse((c.commit_time, c.id)));
+            // Newest first, as history orders events (see aggregate::Moment).
+            list.sort_by(|a, b| {
+                (b.commit_time, b.author_time)
+                    .cmp(&(a.commit_time, a.author_time))
+                    .then(a.order.cmp(&b.order))
+            });
             list.dedup_by_key(|c| c.id);
         }
         self.commits
@@ -280,11 +323,37 @@ pub fn session_commits(
     session: &Session,
     config: &Config,
 ) -> Result<(Vec<CommitInfo>, Coverage)> {
+    session_commits_from(repo, &repo.tips()?, session, config)
+}
+
+/// As [`session_commits`], but only through history reachable from `tips` (the CI gate judges
+/// what HEAD holds, not what other branches do).
+pub fn session_commits_from(
+    repo: &Repo,
+    tips: &[CommitId],
+    session: &Session,
+    config: &Config,
+) -> Result<(Vec<CommitInfo>, Coverage)> {
     let sessions = std::slice::from_ref(session);
     let mut collector = Collector::new(1);
-    let coverage = walk(repo, sessions, config, true, &mut collector)?;
+    let coverage = walk_from(repo, tips, sessions, config, true, &mut collector)?;
     let commits = collector.finish().pop().unwrap_or_default();
     Ok((commits, coverage))
+}
+
+/// As [`session_commits`], reading at most `budget` commits: `None` when the session's
+/// history is longer than that (for hooks, which must not walk a long history on every commit).
+pub fn session_commits_within(
+    repo: &Repo,
+    session: &Session,
+    config: &Config,
+    budget: usize,
+) -> Result<Option<(Vec<CommitInfo>, Coverage)>> {
+    let sessions = std::slice::from_ref(session);
+    let mut collector = Collector::new(1);
+    let tips = repo.tips()?;
+    let coverage = walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?;
+    Ok(coverage.map(|c| (collector.finish().pop().unwrap_or_default(), c)))
 }
 
 /// The session's non-merge commits that lack any of the `required` trailer keys.
@@ -320,7 +389,8 @@ pub fn missing_trailers(
 /// A batch of raw commits handed from the reading thread to the parsing thread.
 #[derive(Default)]
 struct Batch {
-    commits: Vec<(CommitId, i64, std::ops::Range<usize>)>,
+    /// (id, committer time, author time, message bytes)
+    commits: Vec<(CommitId, i64, i64, std::ops::Range<usize>)>,
     bytes: Vec<u8>,
 }
 
@@ -339,11 +409,19 @@ pub fn aggregate_all(
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
             let mut aggs = Aggregates::default();
+            // Commits arrive in walk order, newest first: ranks go down from 0.
+            let mut rank = 0i64;
             for batch in rx {
-                for (id, time, range) in batch.commits {
+                for (_, time, author_time, range) in batch.commits {
+                    rank -= 1;
                     let links = links::from_message(&batch.bytes[range], &cfg);
                     if links.named_sessions().next().is_some() {
-                        aggs.add_commit(id, time, &links);
+                        let at = Moment {
+                            time,
+                            author_time,
+                            rank,
+                        };
+                        aggs.add_commit(at, &links);
                     }
                 }
             }
@@ -360,9 +438,12 @@ pub fn aggregate_all(
             }
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(&c.message);
-            batch
-                .commits
-                .push((c.id, c.committer.time, start..batch.bytes.len()));
+            batch.commits.push((
+                c.id,
+                c.committer.time,
+                c.author.time,
+                start..batch.bytes.len(),
+            ));
             if batch.commits.len() == BATCH {
                 // A closed channel means the parser died; its join below reports it.
                 let _ = tx.send(std::mem::take(&mut batch));
@@ -395,6 +476,9 @@ pub fn fingerprint(repo: &Repo) -> u64 {
     let text = format!("{}|{:?}", env!("CARGO_PKG_VERSION"), repo.trailer_config());
     crate::cache::checksum(text.as_bytes())
 }
+
+/// Ranks one extending walk may give: its commits rank in (top, top + RANK_SPAN].
+const RANK_SPAN: i64 = 1 << 32;
 
 /// New commits worth writing the cache for; fewer are walked again next time instead.
 const SAVE_AFTER: usize = 64;
@@ -433,6 +517,7 @@ fn aggregates_for(
     coverage.visited += cov.visited;
     coverage.truncated_at.extend(cov.truncated_at);
     cache.newest = cov.newest;
+    cache.rank_top = 0;
     cache.fingerprint = fp;
     cache.tips = tips.to_vec();
     cache.aggregates = Table::from_map(aggs.by_key);
@@ -463,6 +548,7 @@ fn extend(
 ) -> Result<Option<bool>> {
     let pending: IdSet = cache.pending.iter().copied().collect();
     let newest = cache.newest;
+    let rank_top = cache.rank_top;
     let mut table: Option<Option<Vec<CommitId>>> = None;
     let section = cache.known;
     let cfg = repo.trailer_config();
@@ -490,7 +576,13 @@ fn extend(
             newest_seen = newest_seen.max(c.committer.time);
             let links = links::from_message(&c.message, cfg);
             if links.named_sessions().next().is_some() {
-                aggs.add_commit(c.id, c.committer.time, &links);
+                // New commits rank above everything covered, newest highest.
+                let at = Moment {
+                    time: c.committer.time,
+                    author_time: c.author.time,
+                    rank: rank_top + RANK_SPAN - new_ids.len() as i64,
+                };
+                aggs.add_commit(at, &links);
             }
             Ok(())
         },
@@ -510,6 +602,7 @@ fn extend(
     let new_count = new_ids.len();
     cache.tips = tips.to_vec();
     cache.newest = newest_seen;
+    cache.rank_top = rank_top + RANK_SPAN;
     cache.pending.extend(new_ids);
     cache.pending.sort_unstable();
     cache.pending.dedup();
@@ -697,8 +790,13 @@ fn branch_aggregates(
             continue;
         }
         let mut aggregate = crate::aggregate::Aggregate::default();
-        unnamed_branch_commits(repo, tip, base_tip, coverage, &mut |c, links| {
-            aggregate.add(c.id, c.committer.time, links.events.iter())
+        unnamed_branch_commits(repo, tip, base_tip, coverage, &mut |c, links, order| {
+            let at = Moment {
+                time: c.committer.time,
+                author_time: c.author.time,
+                rank: -(order as i64),
+            };
+            aggregate.add(at, links.events.iter())
         })?;
         entries.push(BranchEntry {
             branch: branch.to_string(),

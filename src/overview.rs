@@ -227,6 +227,7 @@ mod tests {
             author_time: time,
             author_offset: 0,
             commit_time: time,
+            order: 0,
             summary: String::new(),
             links: from_message(message.as_bytes(), &TrailerConfig::default()),
         }

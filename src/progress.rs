@@ -37,6 +37,8 @@ pub struct CommitInfo {
     pub author_time: i64,
     pub author_offset: i32,
     pub commit_time: i64,
+    /// Where the walk met the commit: lower is newer (a walk meets a child before its parent).
+    pub order: u64,
     pub summary: String,
     pub links: Links,
 }
@@ -97,6 +99,9 @@ struct Activity {
 #[derive(Debug, Clone)]
 struct BlockerEvent {
     time: i64,
+    /// Orders events of one second: author time, then the walk (see `aggregate::Moment`).
+    author_time: i64,
+    order: u64,
     seq: usize,
     tag: String,
     /// `Some(text)` opens the blocker, `None` resolves it.
@@ -223,6 +228,8 @@ impl Tally {
                 Event::Effort { minutes } => effort += minutes,
                 Event::Blocker { tag, text } => self.blockers.push(BlockerEvent {
                     time: t,
+                    author_time: c.author_time,
+                    order: c.order,
                     seq,
                     tag: tag.clone(),
                     opens: Some(text.clone()),
@@ -230,6 +237,8 @@ impl Tally {
                 }),
                 Event::BlockerResolved { tag } => self.blockers.push(BlockerEvent {
                     time: t,
+                    author_time: c.author_time,
+                    order: c.order,
                     seq,
                     tag: tag.clone(),
                     opens: None,
@@ -448,7 +457,7 @@ fn event_key(e: &Event) -> &'static str {
 
 fn resolve_blockers(tally: &mut Tally) -> Vec<Blocker> {
     let mut events = std::mem::take(&mut tally.blockers);
-    events.sort_by_key(|e| (e.time, e.commit, e.seq));
+    events.sort_by_key(|e| (e.time, e.author_time, std::cmp::Reverse(e.order), e.seq));
     let mut out: Vec<Blocker> = Vec::new();
     // By tag, so that a history with thousands of tags stays linear.
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -673,6 +682,7 @@ due = 2026-11-10
             author_time: time,
             author_offset: 0,
             commit_time: time,
+            order: 0,
             summary: format!("commit {n}"),
             links: from_message(message.as_bytes(), &TrailerConfig::default()),
         }

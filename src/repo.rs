@@ -511,7 +511,9 @@ impl Repo {
     }
 
     /// Visits every commit reachable from `tips`, newest committer date first, down to commits
-    /// committed before `since` (all of them when `None`). Each commit is read once.
+    /// committed before `since` (all of them when `None`): the walk goes on through up to
+    /// [`OLD_SLOP`] older commits in a row, so commits dated out of order hide nothing behind
+    /// them. Each commit is read once.
     pub fn walk(
         &self,
         tips: &[CommitId],
@@ -541,9 +543,18 @@ impl Repo {
         for &tip in tips {
             enqueue(&odb, tip, &mut seen, known, &mut queue, &mut stats)?;
         }
+        // A commit dated before `since` does not end the walk: one with a wrong clock, or
+        // rebased with --committer-date-is-author-date, may sit on top of newer ones. The walk
+        // ends after a run of OLD_SLOP such commits in a row.
+        let mut old_run = 0;
         while let Some(q) = queue.pop() {
             if q.time < since {
-                break;
+                old_run += 1;
+                if old_run > OLD_SLOP {
+                    break;
+                }
+            } else {
+                old_run = 0;
             }
             let commit = parse_commit(q.id, q.obj.data());
             visit(&commit)?;
@@ -854,6 +865,9 @@ impl InProgress {
         self.merge || self.cherry_pick || self.revert || self.rebase.is_some()
     }
 }
+
+/// How many commits older than a walk's bound it reads in a row before it stops.
+pub const OLD_SLOP: usize = 64;
 
 /// Queues a commit of a walk unless it was seen, or is known (then it is a boundary).
 fn enqueue<'odb>(

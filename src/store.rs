@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
 use crate::cache::{FileEntry, FileStamp, Table};
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
@@ -221,6 +223,65 @@ impl Store {
         Ok((sessions, problems, changed))
     }
 
+    /// Every session file's branch and id, from an index in the state directory that `stat`
+    /// keeps honest (a file changed since it was indexed, or within two seconds of the index
+    /// being written, is read again): finding "the session of this branch" costs a `stat` per
+    /// file, not a parse, which matters on every commit. Files that do not load are returned
+    /// as problems. The index is rewritten when it changed; failing to write it costs only
+    /// speed.
+    pub fn index(&self) -> Result<(Vec<IndexEntry>, Vec<FileProblem>)> {
+        let path = self.state_dir.join("sessions-index");
+        let (written_at, mut known) = read_index(&path);
+        let stems = self.stems()?;
+        let mut entries = Vec::with_capacity(stems.len());
+        let mut problems = Vec::new();
+        let mut changed = known.len() != stems.len();
+        for stem in stems {
+            let stamp = fs::symlink_metadata(self.dir().join(format!("{stem}.toml")))
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| FileStamp::of(&m));
+            let settled = |s: &FileStamp| {
+                s.mtime_ns / 1_000_000_000 < written_at.saturating_sub(2)
+                    && s.ctime_ns / 1_000_000_000 < written_at.saturating_sub(2)
+            };
+            if let Some(stamp) = stamp.filter(settled)
+                && let Some((held, entry)) = known.remove(&stem)
+                && held == stamp
+            {
+                entries.push(entry);
+                continue;
+            }
+            changed = true;
+            match self.load_stem(&stem) {
+                Ok(s) => entries.push(IndexEntry {
+                    stem: stem.clone(),
+                    branch: s.branch.clone(),
+                    id: s.id_string(),
+                    stamp,
+                }),
+                Err(p) => problems.push(p),
+            }
+        }
+        if changed {
+            write_index(&path, &entries);
+        }
+        Ok((entries, problems))
+    }
+
+    /// Loads the sessions of the index entries `pick` chooses.
+    pub fn load_picked(
+        &self,
+        entries: &[IndexEntry],
+        pick: impl Fn(&IndexEntry) -> bool,
+    ) -> Result<Vec<Session>> {
+        entries
+            .iter()
+            .filter(|e| pick(e))
+            .map(|e| self.load(&Name::session(&e.stem)?))
+            .collect()
+    }
+
     fn load_stem(&self, stem: &str) -> Result<Session, FileProblem> {
         let shown = Self::display_path(stem);
         let loaded = match Name::session(stem) {
@@ -352,6 +413,84 @@ impl ReadProblem {
             column,
             message: format!("the file {}", self.what),
         }
+    }
+}
+
+/// What the session index knows of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub stem: String,
+    pub branch: String,
+    pub id: String,
+    stamp: Option<FileStamp>,
+}
+
+/// The index file: a first line with the time it was written, then one line per file:
+/// stem, len, mtime, ctime, inode, branch, id, separated by tabs (none of them can hold a tab).
+fn read_index(path: &Path) -> (i64, BTreeMap<String, (FileStamp, IndexEntry)>) {
+    let mut known = BTreeMap::new();
+    let Ok(text) = fs::read_to_string(path) else {
+        return (i64::MIN, known);
+    };
+    let mut lines = text.lines();
+    let written_at = lines
+        .next()
+        .and_then(|l| l.strip_prefix("git-session index 1 "))
+        .and_then(|t| t.parse().ok());
+    let Some(written_at) = written_at else {
+        return (i64::MIN, known);
+    };
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [stem, len, mtime, ctime, ino, branch, id] = f[..] else {
+            return (i64::MIN, BTreeMap::new());
+        };
+        let (Ok(len), Ok(mtime_ns), Ok(ctime_ns), Ok(ino)) =
+            (len.parse(), mtime.parse(), ctime.parse(), ino.parse())
+        else {
+            return (i64::MIN, BTreeMap::new());
+        };
+        let stamp = FileStamp {
+            len,
+            mtime_ns,
+            ctime_ns,
+            ino,
+        };
+        let entry = IndexEntry {
+            stem: stem.to_string(),
+            branch: branch.to_string(),
+            id: id.to_string(),
+            stamp: Some(stamp),
+        };
+        known.insert(stem.to_string(), (stamp, entry));
+    }
+    (written_at, known)
+}
+
+fn write_index(path: &Path, entries: &[IndexEntry]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut text = format!("git-session index 1 {now}\n");
+    for e in entries {
+        let Some(s) = e.stamp else { continue };
+        if [&e.stem, &e.branch, &e.id]
+            .iter()
+            .any(|f| f.contains(['\t', '\n']))
+        {
+            continue;
+        }
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            e.stem, s.len, s.mtime_ns, s.ctime_ns, s.ino, e.branch, e.id
+        ));
+    }
+    if let Some(dir) = path.parent()
+        && fs::create_dir_all(dir).is_ok()
+        && let Ok(mut tmp) = tempfile::Builder::new().prefix(".index-").tempfile_in(dir)
+        && tmp.write_all(text.as_bytes()).is_ok()
+    {
+        let _ = tmp.persist(path);
     }
 }
 

@@ -446,7 +446,8 @@ fn judge_history(ctx: &Ctx, t: Target, head: CommitId, base: Option<&Base>) -> R
     };
     checked.has_criteria = true;
     let s = &checked.session;
-    let (commits, coverage) = history::session_commits(&ctx.repo, s, &ctx.config)?;
+    // What HEAD holds is what is being merged: other branches' commits do not count.
+    let (commits, coverage) = history::session_commits_from(&ctx.repo, &[head], s, &ctx.config)?;
     coverage.require_complete()?;
     checked.notes.extend(coverage.notes);
     let progress = progress::derive(s, &commits, ctx.estimate(), ctx.now);

@@ -16,7 +16,7 @@ use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, Store};
+use git_session::store::{self, IndexEntry, Store};
 use git_session::trailer;
 
 use super::focus::read_focus;
@@ -119,14 +119,48 @@ fn rewriting_by_reflog_action() -> bool {
     })
 }
 
-/// The work tree's sessions, and the tool's store.
-fn open(repo: &Repo) -> Result<Option<(Store, Vec<Session>)>> {
-    let Some(top) = repo.workdir() else {
-        return Ok(None);
-    };
-    let store = Store::new(top, &state_dir(repo));
-    let (sessions, _) = store.load_all()?;
-    Ok(Some((store, sessions)))
+/// What the hooks know of the work tree's sessions: the tool's store and the session index,
+/// from which only the sessions a commit concerns are loaded (a hook runs on every commit, so
+/// it does not parse every session file).
+struct Known {
+    store: Store,
+    index: Vec<IndexEntry>,
+}
+
+impl Known {
+    /// `warn`: say which session files do not load (once per commit: the first hook does).
+    fn open(repo: &Repo, warn: bool) -> Result<Option<Known>> {
+        let Some(top) = repo.workdir() else {
+            return Ok(None);
+        };
+        let store = Store::new(top, &state_dir(repo));
+        let (index, problems) = store.index()?;
+        // A broken file may be the one this branch needs: say so rather than go quiet.
+        for p in problems.iter().filter(|_| warn) {
+            err_line!(
+                "warning: {} does not load ({}); run: git session validate",
+                p.path,
+                p.to_error()
+            );
+        }
+        Ok(Some(Known { store, index }))
+    }
+
+    /// The session whose branch is `branch`: `Ok(None)` when none or several are (then the
+    /// branch names no session for sure), with the names of the first two when several.
+    fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<&str>)> {
+        let mut mine = self.index.iter().filter(|e| e.branch == branch);
+        match (mine.next(), mine.next()) {
+            (Some(e), None) => Ok((Some(self.store.load(&Name::session(&e.stem)?)?), Vec::new())),
+            (Some(a), Some(b)) => Ok((None, vec![a.stem.as_str(), b.stem.as_str()])),
+            (None, _) => Ok((None, Vec::new())),
+        }
+    }
+
+    /// Every session's name, for error messages.
+    fn names(&self) -> Vec<&str> {
+        self.index.iter().map(|e| e.stem.as_str()).collect()
+    }
 }
 
 /// The branch commits are being made for: HEAD's branch, or the branch a rebase rewrites.
@@ -154,21 +188,19 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     let Ok(Head::Branch(branch) | Head::Unborn(branch)) = repo.head() else {
         return Ok(());
     };
-    let Some((_, sessions)) = open(&repo)? else {
+    let Some(known) = Known::open(&repo, true)? else {
         return Ok(());
     };
-    let mine: Vec<&Session> = sessions.iter().filter(|s| s.branch == branch).collect();
-    let session = match mine[..] {
-        [] => return Ok(()),
-        [s] => s,
-        [a, b, ..] => {
+    let (found, several) = known.on_branch(&branch)?;
+    let session = match (&found, &several[..]) {
+        (Some(s), _) => s,
+        (None, [a, b]) => {
             err_line!(
-                "warning: sessions '{}' and '{}' both use branch '{branch}', so no Session trailer was added; add one yourself",
-                a.name,
-                b.name
+                "warning: sessions '{a}' and '{b}' both use branch '{branch}', so no Session trailer was added; add one yourself"
             );
             return Ok(());
         }
+        (None, _) => return Ok(()),
     };
     if !session.status.is_open() {
         return Ok(());
@@ -227,24 +259,19 @@ fn replace_message(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Looks a session up by name or id: the work tree's file, else the file on its branch, where
 /// `start` put it. `Ok(None)` when there is none; an error when its file is broken.
-fn lookup(
-    repo: &Repo,
-    store: &Store,
-    config: &Config,
-    sessions: &[Session],
-    named: &str,
-) -> Result<Option<Session>> {
-    if let Some(s) = sessions
+fn lookup(repo: &Repo, known: &Known, config: &Config, named: &str) -> Result<Option<Session>> {
+    let entry = known
+        .index
         .iter()
-        .find(|s| s.name.as_str() == named || s.id_string().eq_ignore_ascii_case(named))
-    {
-        return Ok(Some(s.clone()));
+        .find(|e| e.stem == named || e.id.eq_ignore_ascii_case(named));
+    if let Some(e) = entry {
+        return known.store.load(&Name::session(&e.stem)?).map(Some);
     }
     let Ok(name) = Name::session(named) else {
         return Ok(None);
     };
-    if store.exists(&name) {
-        return store.load(&name).map(Some);
+    if known.store.exists(&name) {
+        return known.store.load(&name).map(Some);
     }
     super::session_from_branch(repo, config, &name)
 }
@@ -278,14 +305,19 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
     if !trailers.iter().any(|t| links::KEYS.iter().any(|k| t.is(k))) {
         return Ok(0);
     }
-    let Some((store, mut sessions)) = open(&repo)? else {
+    let Some(known) = Known::open(&repo, false)? else {
         return Ok(0);
     };
-    let config = config_or_default(&store, "commit-msg");
+    let config = config_or_default(&known.store, "commit-msg");
+    let branch = current_branch(&repo);
+    let mut sessions: Vec<Session> = match &branch {
+        Some(b) => known.on_branch(b)?.0.into_iter().collect(),
+        None => Vec::new(),
+    };
     let mut findings = Vec::new();
     let mut broken = Vec::new();
     for named in check::named_sessions(&trailers) {
-        match lookup(&repo, &store, &config, &sessions, &named) {
+        match lookup(&repo, &known, &config, &named) {
             Ok(Some(s)) if !sessions.iter().any(|k| k.name == s.name) => sessions.push(s),
             Ok(_) => {}
             Err(e) => {
@@ -294,7 +326,6 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
             }
         }
     }
-    let branch = current_branch(&repo);
     let on_branch: Vec<&Session> = sessions
         .iter()
         .filter(|s| Some(&s.branch) == branch.as_ref())
@@ -307,6 +338,7 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
         check::check(
             &trailers,
             &sessions,
+            &known.names(),
             branch_session.as_deref(),
             branch.as_deref(),
         )
@@ -380,6 +412,9 @@ fn shell_quote(text: &str) -> String {
     }
 }
 
+/// Most commits post-commit reads without a cache (a few milliseconds' worth).
+const WALK_BUDGET: usize = 5_000;
+
 fn post_commit() -> Result<()> {
     let repo = Repo::discover()?;
     let prefs = super::Prefs::read(&repo);
@@ -392,23 +427,20 @@ fn post_commit() -> Result<()> {
     };
     let cfg = repo.trailer_config();
     let found = repo.with_commit(head, |c| links::from_message(&c.message, cfg))?;
-    let Some((store, sessions)) = open(&repo)? else {
+    let Some(known) = Known::open(&repo, false)? else {
         return Ok(());
     };
-    let config = config_or_default(&store, "post-commit");
+    let store = &known.store;
+    let config = config_or_default(store, "post-commit");
     let mut targets: Vec<Session> = Vec::new();
     let named: Vec<&str> = found.named_sessions().collect();
     if named.is_empty() {
-        let branch = current_branch(&repo);
-        targets.extend(
-            sessions
-                .iter()
-                .filter(|s| Some(&s.branch) == branch.as_ref())
-                .cloned(),
-        );
+        if let Some(branch) = current_branch(&repo) {
+            targets.extend(known.on_branch(&branch)?.0);
+        }
     } else {
         for n in named {
-            if let Some(s) = lookup(&repo, &store, &config, &sessions, n)?
+            if let Some(s) = lookup(&repo, &known, &config, n)?
                 && !targets.iter().any(|t| t.name == s.name)
             {
                 targets.push(s);
@@ -454,7 +486,16 @@ fn post_commit() -> Result<()> {
         return Ok(());
     }
     for s in &targets {
-        let (commits, coverage) = history::session_commits(&repo, s, &config)?;
+        // Without a cache, a session old enough to need a long walk gets a hint instead.
+        let Some((commits, coverage)) =
+            history::session_commits_within(&repo, s, &config, WALK_BUDGET)?
+        else {
+            err_line!(
+                "{}: run 'git session list' once, and the progress of long sessions shows here after each commit",
+                s.name
+            );
+            continue;
+        };
         if !coverage.truncated_at.is_empty() {
             continue;
         }

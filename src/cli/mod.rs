@@ -244,17 +244,21 @@ impl Ctx {
                 ));
             }
         };
-        let (sessions, _) = self.store.load_all()?;
-        let mut matching = sessions.into_iter().filter(|s| s.branch == branch);
+        let (index, problems) = self.store.index()?;
+        let mut matching = index.iter().filter(|e| e.branch == branch);
         match (matching.next(), matching.next()) {
-            (Some(s), None) => Ok(s),
+            (Some(e), None) => self.store.load(&Name::session(&e.stem)?),
             (Some(a), Some(b)) => Err(Error::input(format!(
                 "sessions '{}' and '{}' both use branch '{branch}'; name the one you mean",
-                a.name, b.name
+                a.stem, b.stem
             ))),
-            (None, _) => Err(Error::input(format!(
-                "no session uses the current branch '{branch}'; name a session (git session list shows them) or start one (git session start <name>)"
-            ))),
+            // A file that does not load may be the one: its error says more than "none".
+            (None, _) => match problems.first() {
+                Some(p) => Err(p.to_error()),
+                None => Err(Error::input(format!(
+                    "no session uses the current branch '{branch}'; name a session (git session list shows them) or start one (git session start <name>)"
+                ))),
+            },
         }
     }
 

@@ -38,6 +38,7 @@ pub fn named_sessions(trailers: &[Trailer]) -> Vec<String> {
 pub fn check(
     trailers: &[Trailer],
     sessions: &[Session],
+    all_names: &[&str],
     branch_session: Option<&str>,
     branch: Option<&str>,
 ) -> Vec<String> {
@@ -53,7 +54,7 @@ pub fn check(
             .find(|s| s.name.as_str() == named || s.id_string().eq_ignore_ascii_case(named))
     };
     let valid_sessions = || {
-        let mut names: Vec<&str> = sessions.iter().map(|s| s.name.as_str()).collect();
+        let mut names: Vec<&str> = all_names.to_vec();
         names.sort_unstable();
         names.dedup();
         list("valid sessions", &names)
@@ -150,11 +151,18 @@ pub fn check(
 }
 
 /// "valid milestones: a, b", or "there are no valid milestones" for an empty list.
+/// Ids worth listing in one error line; beyond that, a count and where to see them all.
+const LISTED: usize = 20;
+
 fn list(what: &str, ids: &[&str]) -> String {
-    if ids.is_empty() {
-        format!("there are no {what}")
-    } else {
-        format!("{what}: {}", ids.join(", "))
+    match ids.len() {
+        0 => format!("there are no {what}"),
+        n if n <= LISTED => format!("{what}: {}", ids.join(", ")),
+        n => format!(
+            "{what}: {} and {} more (git session list shows them)",
+            ids[..LISTED].join(", "),
+            n - LISTED
+        ),
     }
 }
 
@@ -186,7 +194,9 @@ mod tests {
 
     fn run(message: &str, branch_session: Option<&str>) -> Vec<String> {
         let trailers = trailer::parse_history(message.as_bytes(), &TrailerConfig::default());
-        check(&trailers, &sessions(), branch_session, Some("main"))
+        let sessions = sessions();
+        let names: Vec<&str> = sessions.iter().map(|s| s.name.as_str()).collect();
+        check(&trailers, &sessions, &names, branch_session, Some("main"))
     }
 
     #[test]

@@ -549,3 +549,23 @@ fn help_teaches_check_and_trust() {
     help.success();
     assert_has(&help.stdout(), "  git session trust search\n");
 }
+
+/// Regression: check judged every branch, so a milestone done on an unmerged branch (or any
+/// pushed branch, in a full CI clone) made the gate pass for work HEAD does not contain.
+#[test]
+fn only_what_head_holds_counts() {
+    let repo = gated("milestones = \"all\"");
+    repo.change_and_commit("a", "Parser\n\nMilestone-Done: parser\n");
+    repo.git(&["switch", "-q", "-c", "experiment"]);
+    repo.change_and_commit(
+        "b",
+        "Ranking, elsewhere\n\nSession: search\nMilestone-Done: ranking\n",
+    );
+    repo.git(&["switch", "-q", "session/search"]);
+    let out = check(&repo, &[]);
+    out.expect_code(1);
+    assert_has(&out.stdout(), "not done: ranking");
+    // status still reports the session's progress across the repository.
+    let s = repo.json(&["status", "search"]);
+    assert_eq!(s["progress"]["milestones_done"], 2, "{s}");
+}

@@ -458,3 +458,92 @@ fn demo_runs_in_a_throwaway_repository() {
     // It touched nothing where it ran.
     assert_eq!(std::fs::read_dir(&dir.path).expect("dir").count(), 0);
 }
+
+/// Regression: a commit dated before the session (a wrong clock, a rebase with
+/// --committer-date-is-author-date) on top of the session's commits ended the walk there, and
+/// the blocker behind it went unseen, by status and by the CI gate.
+#[test]
+fn a_commit_dated_out_of_order_hides_nothing_behind_it() {
+    let repo = started();
+    repo.change_and_commit("a", "Hit a wall\n\nBlocker: #db the database is down\n");
+    repo.tick(600);
+    let month_ago = format!("{} +0000", repo.now() - 30 * 86_400);
+    let out = repo.git_with(
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--no-verify",
+            "-m",
+            "Old clock\n\nMilestone: parser",
+        ],
+        |c| {
+            c.env("GIT_COMMITTER_DATE", &month_ago)
+                .env("GIT_AUTHOR_DATE", &month_ago);
+        },
+    );
+    assert!(out.status.success());
+    let s = repo.json(&["status", "search"]);
+    assert_eq!(s["blockers"][0]["tag"], "db", "{s}");
+    assert_eq!(s["blockers"][0]["state"], "open");
+    let check = repo.run(&["check", "search", "--no-commands"]);
+    check.expect_code(1);
+    assert!(check.stdout().contains("#db"), "{}", check.stdout());
+}
+
+/// Regression: events of one second were ordered by commit id, so a blocker raised and
+/// resolved in the same second (a rebase replays commits within one) read as open or resolved
+/// by chance.
+#[test]
+fn events_in_one_second_keep_their_history_order() {
+    let repo = started();
+    repo.tick(600);
+    let now = format!("{} +0000", repo.now());
+    let commit = |msg: &str| {
+        let out = repo.git_with(
+            &["commit", "-q", "--allow-empty", "--no-verify", "-m", msg],
+            |c| {
+                c.env("GIT_COMMITTER_DATE", &now)
+                    .env("GIT_AUTHOR_DATE", &now);
+            },
+        );
+        assert!(out.status.success());
+    };
+    for i in 0..6 {
+        commit(&format!("Raise {i}\n\nBlocker: #b{i} trouble"));
+        commit(&format!("Resolve {i}\n\nBlocker-Resolved: #b{i}"));
+    }
+    commit("Raise again\n\nBlocker: #b0 back again");
+    let s = repo.json(&["status", "search"]);
+    let states: Vec<(String, String)> = s["blockers"]
+        .as_array()
+        .expect("blockers")
+        .iter()
+        .map(|b| {
+            (
+                b["tag"].as_str().expect("tag").into(),
+                b["state"].as_str().expect("state").into(),
+            )
+        })
+        .collect();
+    for (tag, state) in &states {
+        let want = if tag == "b0" { "open" } else { "resolved" };
+        assert_eq!(state, want, "{tag} in {states:?}");
+    }
+    let list = repo.json(&["list"]);
+    assert_eq!(list[0]["open_blockers"], 1, "{list}");
+    let fresh = repo.json(&["list", "--no-cache"]);
+    assert_eq!(fresh[0]["open_blockers"], 1, "{fresh}");
+}
+
+/// Regression: a current session whose file does not load was reported as "no session uses
+/// the current branch", hiding the file's own error.
+#[test]
+fn a_broken_current_session_file_says_what_is_wrong() {
+    let repo = started();
+    let text = repo.read(".sessions/search.toml");
+    repo.write(".sessions/search.toml", &format!("{text}bogus = 1\n"));
+    repo.run(&["status"])
+        .fails_with(2, ".sessions/search.toml:")
+        .fails_with(2, "unknown field `bogus`");
+}

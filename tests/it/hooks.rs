@@ -1000,3 +1000,40 @@ fn post_commit_reads_the_cache_when_there_is_one() {
     assert_eq!(status["progress"]["fraction"], 0.5);
     assert_eq!(status["commits"], 4);
 }
+
+/// Regression: with the branch's session file broken, prepare-commit-msg silently stopped
+/// adding Session trailers.
+#[test]
+fn a_broken_session_file_is_said_not_skipped_in_silence() {
+    let repo = hooked();
+    let file = repo.read(".sessions/search.toml");
+    repo.write(
+        ".sessions/search.toml",
+        &file.replace("schema = 1", "schema = 9"),
+    );
+    let out = commit(&repo, &["-m", "Work"]);
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches(".sessions/search.toml does not load").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("git session validate"), "{err}");
+}
+
+/// The hooks find the branch's session through an index kept honest by stat: an edit that
+/// moves the session to another branch is seen at once.
+#[test]
+fn the_session_index_follows_edits() {
+    let repo = hooked();
+    commit(&repo, &["-m", "One"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+    assert!(repo.path.join(".git/git-session/sessions-index").exists());
+    let file = repo.read(".sessions/search.toml");
+    repo.write(
+        ".sessions/search.toml",
+        &file.replace("branch = \"session/search\"", "branch = \"elsewhere\""),
+    );
+    commit(&repo, &["-m", "Two"]);
+    assert!(trailers(&repo, "HEAD").is_empty());
+}
