@@ -867,7 +867,7 @@ impl InProgress {
 }
 
 /// How many commits older than a walk's bound it reads in a row before it stops.
-pub const OLD_SLOP: usize = 64;
+pub const OLD_SLOP: usize = 32;
 
 /// Queues a commit of a walk unless it was seen, or is known (then it is a boundary).
 fn enqueue<'odb>(

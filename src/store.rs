@@ -155,6 +155,41 @@ impl Store {
         Ok(stems)
     }
 
+    /// As [`Store::stems`], with what `stat` says of each regular file, in one pass over the
+    /// directory (each `stat` relative to it, so no path is resolved from the root again).
+    fn stems_with_stamps(&self) -> Result<Vec<(String, Option<FileStamp>)>> {
+        let dir = self.dir();
+        if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(Error::input(format!(
+                "{DIR} is a symlink; session files must live in a real {DIR} directory"
+            )));
+        }
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read", &dir, &e)),
+        };
+        let mut out: Vec<(String, Option<FileStamp>)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let file = e.file_name().into_string().ok()?;
+                let stem = file.strip_suffix(".toml")?;
+                if file == CONFIG_FILE {
+                    return None;
+                }
+                // DirEntry::metadata does not follow a symlink, as symlink_metadata.
+                let stamp = e
+                    .metadata()
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| FileStamp::of(&m));
+                Some((stem.to_string(), stamp))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// Every session, and every file that failed to load.
     pub fn load_all(&self) -> Result<(Vec<Session>, Vec<FileProblem>)> {
         self.load_all_cached(&mut Table::default(), i64::MIN)
@@ -232,15 +267,11 @@ impl Store {
     pub fn index(&self) -> Result<(Vec<IndexEntry>, Vec<FileProblem>)> {
         let path = self.state_dir.join("sessions-index");
         let (written_at, mut known) = read_index(&path);
-        let stems = self.stems()?;
+        let stems = self.stems_with_stamps()?;
         let mut entries = Vec::with_capacity(stems.len());
         let mut problems = Vec::new();
         let mut changed = known.len() != stems.len();
-        for stem in stems {
-            let stamp = fs::symlink_metadata(self.dir().join(format!("{stem}.toml")))
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| FileStamp::of(&m));
+        for (stem, stamp) in stems {
             let settled = |s: &FileStamp| {
                 s.mtime_ns / 1_000_000_000 < written_at.saturating_sub(2)
                     && s.ctime_ns / 1_000_000_000 < written_at.saturating_sub(2)

@@ -124,7 +124,9 @@ fn rewriting_by_reflog_action() -> bool {
 /// it does not parse every session file).
 struct Known {
     store: Store,
-    index: Vec<IndexEntry>,
+    /// Read on first need: a message that names its session by name needs no index.
+    index: std::cell::OnceCell<Vec<IndexEntry>>,
+    warn: bool,
 }
 
 impl Known {
@@ -134,22 +136,33 @@ impl Known {
             return Ok(None);
         };
         let store = Store::new(top, &state_dir(repo));
-        let (index, problems) = store.index()?;
+        Ok(Some(Known {
+            store,
+            index: std::cell::OnceCell::new(),
+            warn,
+        }))
+    }
+
+    fn index(&self) -> Result<&[IndexEntry]> {
+        if let Some(index) = self.index.get() {
+            return Ok(index);
+        }
+        let (index, problems) = self.store.index()?;
         // A broken file may be the one this branch needs: say so rather than go quiet.
-        for p in problems.iter().filter(|_| warn) {
+        for p in problems.iter().filter(|_| self.warn) {
             err_line!(
                 "warning: {} does not load ({}); run: git session validate",
                 p.path,
                 p.to_error()
             );
         }
-        Ok(Some(Known { store, index }))
+        Ok(self.index.get_or_init(|| index))
     }
 
     /// The session whose branch is `branch`: `Ok(None)` when none or several are (then the
     /// branch names no session for sure), with the names of the first two when several.
     fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<&str>)> {
-        let mut mine = self.index.iter().filter(|e| e.branch == branch);
+        let mut mine = self.index()?.iter().filter(|e| e.branch == branch);
         match (mine.next(), mine.next()) {
             (Some(e), None) => Ok((Some(self.store.load(&Name::session(&e.stem)?)?), Vec::new())),
             (Some(a), Some(b)) => Ok((None, vec![a.stem.as_str(), b.stem.as_str()])),
@@ -158,8 +171,8 @@ impl Known {
     }
 
     /// Every session's name, for error messages.
-    fn names(&self) -> Vec<&str> {
-        self.index.iter().map(|e| e.stem.as_str()).collect()
+    fn names(&self) -> Result<Vec<String>> {
+        self.store.stems()
     }
 }
 
@@ -260,19 +273,22 @@ fn replace_message(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Looks a session up by name or id: the work tree's file, else the file on its branch, where
 /// `start` put it. `Ok(None)` when there is none; an error when its file is broken.
 fn lookup(repo: &Repo, known: &Known, config: &Config, named: &str) -> Result<Option<Session>> {
+    if let Ok(name) = Name::session(named)
+        && known.store.exists(&name)
+    {
+        return known.store.load(&name).map(Some);
+    }
+    // An id, or a session whose file is only on its branch.
     let entry = known
-        .index
+        .index()?
         .iter()
-        .find(|e| e.stem == named || e.id.eq_ignore_ascii_case(named));
+        .find(|e| e.id.eq_ignore_ascii_case(named));
     if let Some(e) = entry {
         return known.store.load(&Name::session(&e.stem)?).map(Some);
     }
     let Ok(name) = Name::session(named) else {
         return Ok(None);
     };
-    if known.store.exists(&name) {
-        return known.store.load(&name).map(Some);
-    }
     super::session_from_branch(repo, config, &name)
 }
 
@@ -310,13 +326,15 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
     };
     let config = config_or_default(&known.store, "commit-msg");
     let branch = current_branch(&repo);
+    let named = check::named_sessions(&trailers);
+    // The branch's session gives unqualified values their meaning only when none is named.
     let mut sessions: Vec<Session> = match &branch {
-        Some(b) => known.on_branch(b)?.0.into_iter().collect(),
-        None => Vec::new(),
+        Some(b) if named.is_empty() => known.on_branch(b)?.0.into_iter().collect(),
+        _ => Vec::new(),
     };
     let mut findings = Vec::new();
     let mut broken = Vec::new();
-    for named in check::named_sessions(&trailers) {
+    for named in named {
         match lookup(&repo, &known, &config, &named) {
             Ok(Some(s)) if !sessions.iter().any(|k| k.name == s.name) => sessions.push(s),
             Ok(_) => {}
@@ -334,11 +352,13 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
         [s] => Some(s.name.to_string()),
         _ => None,
     };
+    let names = known.names()?;
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     findings.extend(
         check::check(
             &trailers,
             &sessions,
-            &known.names(),
+            &names,
             branch_session.as_deref(),
             branch.as_deref(),
         )
@@ -412,8 +432,9 @@ fn shell_quote(text: &str) -> String {
     }
 }
 
-/// Most commits post-commit reads without a cache (a few milliseconds' worth).
-const WALK_BUDGET: usize = 5_000;
+/// Most commits post-commit reads for a session's own walk (a few milliseconds' worth); a
+/// longer history is answered from the cache.
+const WALK_BUDGET: usize = 2_000;
 
 fn post_commit() -> Result<()> {
     let repo = Repo::discover()?;
@@ -464,14 +485,32 @@ fn post_commit() -> Result<()> {
             })
             .collect()
     };
-    // With a cache, an answer costs the commits new since it was written, however old the
-    // session; without one, the session's own bounded walk.
+    // A recent session's own walk is short; a long one is answered from the cache, which costs
+    // the commits new since it was written, however old the session.
+    let mut long = Vec::new();
+    for s in &targets {
+        match history::session_commits_within(&repo, s, &config, WALK_BUDGET)? {
+            Some((commits, coverage)) => {
+                if coverage.truncated_at.is_empty() {
+                    let p = progress::derive(s, &commits, estimate, now);
+                    err_line!(
+                        "{}",
+                        hooks::progress_line(s.name.as_str(), &p, &events_for(s))
+                    );
+                }
+            }
+            None => long.push(s.clone()),
+        }
+    }
+    if long.is_empty() {
+        return Ok(());
+    }
     let file = CacheFile::new(&super::state_dir(&repo));
     if let Some(mut cache) = file.load().filter(|_| prefs.cache)
-        && let Some(listing) = history::cached_listing(&repo, &targets, &config, &mut cache, &file)?
+        && let Some(listing) = history::cached_listing(&repo, &long, &config, &mut cache, &file)?
         && listing.coverage.truncated_at.is_empty()
     {
-        for (s, summary) in targets.iter().zip(&listing.summaries) {
+        for (s, summary) in long.iter().zip(&listing.summaries) {
             err_line!(
                 "{}",
                 hooks::summary_line(s.name.as_str(), summary, &events_for(s))
@@ -485,24 +524,10 @@ fn post_commit() -> Result<()> {
         }
         return Ok(());
     }
-    for s in &targets {
-        // Without a cache, a session old enough to need a long walk gets a hint instead.
-        let Some((commits, coverage)) =
-            history::session_commits_within(&repo, s, &config, WALK_BUDGET)?
-        else {
-            err_line!(
-                "{}: run 'git session list' once, and the progress of long sessions shows here after each commit",
-                s.name
-            );
-            continue;
-        };
-        if !coverage.truncated_at.is_empty() {
-            continue;
-        }
-        let p = progress::derive(s, &commits, estimate, now);
+    for s in &long {
         err_line!(
-            "{}",
-            hooks::progress_line(s.name.as_str(), &p, &events_for(s))
+            "{}: run 'git session list' once, and the progress of long sessions shows here after each commit",
+            s.name
         );
     }
     Ok(())

@@ -6,7 +6,7 @@ use crate::harness::TestRepo;
 use crate::synth::{self, Shape};
 
 /// A clone of a generated history with `commits` commits.
-fn generated(commits: usize) -> TestRepo {
+pub fn generated(commits: usize) -> TestRepo {
     let repo = TestRepo::bare_dir();
     let bare = repo.path.join("../origin.git");
     synth::create(

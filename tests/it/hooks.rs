@@ -977,28 +977,46 @@ fn the_demo_commits_get_their_session_from_the_hooks() {
 }
 
 #[test]
-fn post_commit_reads_the_cache_when_there_is_one() {
+fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
+    // A recent session: its own walk, which knows each milestone's commits, cache or not.
     let repo = hooked();
     commit(&repo, &["-m", "Lexer", "--trailer", "Milestone=parser"]);
-    // No cache yet: the session's own walk, which knows each milestone's commits.
+    repo.run(&["list"]).success();
     let out = commit(&repo, &["-m", "More", "--trailer", "Milestone=parser"]);
     assert_eq!(
         text(&out.stderr),
         "search: 0% · 0/2 milestones · parser: 2 commits\n"
     );
-    // list writes the cache; later commits are answered from it, with the same numbers.
-    repo.run(&["list"]).success();
-    assert!(repo.path.join(".git/git-session/cache").exists());
-    let out = commit(&repo, &["-m", "Done", "--trailer", "Milestone-Done=parser"]);
-    assert_eq!(
-        text(&out.stderr),
-        "search: 50% · 1/2 milestones · parser done\n"
+
+    // An old session in a long history: without a cache the hook does not walk it all.
+    let repo = crate::cache::generated(2600);
+    repo.run(&["hooks", "install"]).success();
+    let old = "s-000001";
+    let msg = format!("More\n\nSession: {old}\nEffort: 5m\n");
+    let out = commit(&repo, &["-m", &msg]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{old}: run 'git session list' once")),
+        "{err}"
     );
-    let out = commit(&repo, &["-m", "Rank", "--trailer", "Milestone=ranking"]);
-    assert_eq!(text(&out.stderr), "search: 50% · 1/2 milestones\n");
-    let status = repo.json(&["status", "--no-cache"]);
-    assert_eq!(status["progress"]["fraction"], 0.5);
-    assert_eq!(status["commits"], 4);
+    // With the cache, the line shows what list shows.
+    repo.run(&["list"]).success();
+    let out = commit(&repo, &["-m", &msg]);
+    let err = text(&out.stderr);
+    let listed = repo.json(&["list"]);
+    let entry = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|e| e["name"] == old)
+        .expect("the session is listed");
+    let want = format!(
+        "{old}: {}% · {}/{} milestones",
+        (entry["progress"]["fraction"].as_f64().expect("fraction") * 100.0).floor(),
+        entry["progress"]["milestones_done"],
+        entry["progress"]["milestones_total"]
+    );
+    assert!(err.contains(&want), "{err}\nwant {want}");
 }
 
 /// Regression: with the branch's session file broken, prepare-commit-msg silently stopped
