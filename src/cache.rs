@@ -228,11 +228,6 @@ impl CacheFile {
             out.write_all(&body)
         })
     }
-
-    pub fn remove(&self) {
-        let _ = fs::remove_file(&self.path);
-        let _ = fs::remove_file(self.known_path());
-    }
 }
 
 /// Temp file in the same directory, then rename: readers see the old file or the new one.

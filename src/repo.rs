@@ -112,14 +112,6 @@ impl CommitSet {
         true
     }
 
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
     /// The ids, in the order they were added.
     pub fn into_vec(self) -> Vec<CommitId> {
         self.ids
@@ -769,11 +761,6 @@ impl Repo {
             return Some(v.1);
         }
         self.git.config().ok()?.get_string(key).ok()
-    }
-
-    /// A boolean config value (`true`, `yes`, `on`, `1`, …).
-    pub fn config_bool(&self, key: &str) -> Option<bool> {
-        self.git.config().ok()?.get_bool(key).ok()
     }
 
     /// Where git looks for hooks, as `git rev-parse --git-path hooks` says: `core.hooksPath`
