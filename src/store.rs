@@ -131,59 +131,45 @@ impl Store {
 
     /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted.
     pub fn stems(&self) -> Result<Vec<String>> {
+        let mut stems: Vec<String> = self.session_entries()?.map(|(stem, _)| stem).collect();
+        stems.sort();
+        Ok(stems)
+    }
+
+    /// The `.sessions/` entries that name session files, with their stems; refuses a
+    /// symlinked directory before listing it.
+    fn session_entries(&self) -> Result<impl Iterator<Item = (String, fs::DirEntry)>> {
         let dir = self.dir();
-        // Checked before listing: a symlinked directory is not even listed.
         if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
             return Err(Error::input(format!(
                 "{DIR} is a symlink; session files must live in a real {DIR} directory"
             )));
         }
         let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Ok(e) => Some(e),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io("read", &dir, &e)),
         };
-        let mut stems: Vec<String> = entries
-            .flatten()
-            .filter_map(|e| {
-                let file = e.file_name().into_string().ok()?;
-                let stem = file.strip_suffix(".toml")?;
-                (file != CONFIG_FILE).then(|| stem.to_string())
-            })
-            .collect();
-        stems.sort();
-        Ok(stems)
+        Ok(entries.into_iter().flatten().flatten().filter_map(|e| {
+            let file = e.file_name().into_string().ok()?;
+            let stem = file.strip_suffix(".toml")?;
+            (file != CONFIG_FILE).then(|| (stem.to_string(), e))
+        }))
     }
 
     /// As [`Store::stems`], with what `stat` says of each regular file, in one pass over the
     /// directory (each `stat` relative to it, so no path is resolved from the root again).
     fn stems_with_stamps(&self) -> Result<Vec<(String, Option<FileStamp>)>> {
-        let dir = self.dir();
-        if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
-            return Err(Error::input(format!(
-                "{DIR} is a symlink; session files must live in a real {DIR} directory"
-            )));
-        }
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("read", &dir, &e)),
-        };
-        let mut out: Vec<(String, Option<FileStamp>)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let file = e.file_name().into_string().ok()?;
-                let stem = file.strip_suffix(".toml")?;
-                if file == CONFIG_FILE {
-                    return None;
-                }
+        let mut out: Vec<(String, Option<FileStamp>)> = self
+            .session_entries()?
+            .map(|(stem, e)| {
                 // DirEntry::metadata does not follow a symlink, as symlink_metadata.
                 let stamp = e
                     .metadata()
                     .ok()
                     .filter(|m| m.is_file())
                     .map(|m| FileStamp::of(&m));
-                Some((stem.to_string(), stamp))
+                (stem, stamp)
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));

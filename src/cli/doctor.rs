@@ -144,18 +144,7 @@ fn hooks(repo: &Repo, top: &Path, shown: &dyn Fn(&Path) -> String) -> Hooks {
             }
         })
         .collect();
-    let config_files: Vec<&str> = managers::LEFTHOOK_FILES
-        .iter()
-        .chain(managers::PRE_COMMIT_FILES.iter())
-        .copied()
-        .filter(|f| top.join(f).is_file())
-        .collect();
-    let probed = install::probe(&dir, &managers::PROBED_HOOKS);
-    let found = managers::detect(&managers::Facts {
-        hooks_path: hooks_path.as_deref(),
-        config_files,
-        hook_files: probed.iter().map(|(n, c)| (*n, c.as_slice())).collect(),
-    });
+    let found = super::hooks::detect_managers(top, &dir, hooks_path.as_deref());
     let managers = found
         .into_iter()
         .map(|f| Managed {

@@ -78,6 +78,23 @@ pub fn run(_global: &Global, args: Args) -> Result<i32> {
     }
 }
 
+/// The hook managers that own `dir`, from the files they leave in the work tree `top` and in
+/// the hooks directory, and from `core.hooksPath` (`hooks_path`).
+pub fn detect_managers(top: &Path, dir: &Path, hooks_path: Option<&str>) -> Vec<Found> {
+    let config_files: Vec<&str> = managers::LEFTHOOK_FILES
+        .iter()
+        .chain(managers::PRE_COMMIT_FILES.iter())
+        .copied()
+        .filter(|f| top.join(f).is_file())
+        .collect();
+    let probed = install::probe(dir, &managers::PROBED_HOOKS);
+    managers::detect(&Facts {
+        hooks_path,
+        config_files,
+        hook_files: probed.iter().map(|(n, c)| (*n, c.as_slice())).collect(),
+    })
+}
+
 /// Where the hooks go, and who owns that place.
 struct Place {
     top: PathBuf,
@@ -93,19 +110,7 @@ impl Place {
             ));
         };
         let dir = repo.hooks_dir();
-        let config_files: Vec<&str> = managers::LEFTHOOK_FILES
-            .iter()
-            .chain(managers::PRE_COMMIT_FILES.iter())
-            .copied()
-            .filter(|f| top.join(f).is_file())
-            .collect();
-        let probed = install::probe(&dir.path, &managers::PROBED_HOOKS);
-        let facts = Facts {
-            hooks_path: dir.configured.as_deref(),
-            config_files,
-            hook_files: probed.iter().map(|(n, c)| (*n, c.as_slice())).collect(),
-        };
-        let managers = managers::detect(&facts);
+        let managers = detect_managers(&top, &dir.path, dir.configured.as_deref());
         Ok(Place { top, dir, managers })
     }
 
