@@ -564,10 +564,7 @@ pub fn markdown(h: &Handoff, now: DateTime<FixedOffset>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::links::from_message;
     use crate::progress::{Estimate, derive};
-    use crate::repo::CommitId;
-    use crate::trailer::TrailerConfig;
 
     fn session() -> Session {
         crate::session::parse(
@@ -606,16 +603,9 @@ run = "cargo test"
 
     fn commit(n: u8, time: i64, message: &str) -> CommitInfo {
         CommitInfo {
-            id: CommitId([n; 20]),
-            is_merge: false,
             author_name: "Ada Lovelace".into(),
-            author_email: "ada@example.org".into(),
-            author_time: time,
-            author_offset: 0,
-            commit_time: time,
-            order: 0,
-            summary: message.lines().next().unwrap().to_string(),
-            links: from_message(message.as_bytes(), &TrailerConfig::default()),
+            summary: message.lines().next().unwrap_or_default().to_string(),
+            ..CommitInfo::sample(n, "ada@example.org", time, message)
         }
     }
 

@@ -740,11 +740,8 @@ pub fn page(page: &Page) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::links::from_message;
     use crate::overview::{Activity, Authors, timeline};
     use crate::progress::{CommitInfo, Estimate, derive};
-    use crate::repo::CommitId;
-    use crate::trailer::TrailerConfig;
 
     fn session(name: &str, title: &str, status: &str) -> Session {
         let text = format!(
@@ -759,16 +756,8 @@ mod tests {
 
     fn commit(n: u8, time: i64, message: &str) -> CommitInfo {
         CommitInfo {
-            id: CommitId([n; 20]),
-            is_merge: false,
             author_name: "Ada <b>".into(),
-            author_email: "ada@x".into(),
-            author_time: time,
-            author_offset: 0,
-            commit_time: time,
-            order: 0,
-            summary: String::new(),
-            links: from_message(message.as_bytes(), &TrailerConfig::default()),
+            ..CommitInfo::sample(n, "ada@x", time, message)
         }
     }
 

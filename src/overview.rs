@@ -201,10 +201,7 @@ pub fn timeline(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::links::from_message;
     use crate::progress::derive;
-    use crate::repo::CommitId;
-    use crate::trailer::TrailerConfig;
     use chrono::DateTime;
 
     fn session() -> Session {
@@ -219,18 +216,7 @@ mod tests {
     }
 
     fn commit(n: u8, email: &str, time: i64, message: &str) -> CommitInfo {
-        CommitInfo {
-            id: CommitId([n; 20]),
-            is_merge: false,
-            author_name: email.into(),
-            author_email: email.into(),
-            author_time: time,
-            author_offset: 0,
-            commit_time: time,
-            order: 0,
-            summary: String::new(),
-            links: from_message(message.as_bytes(), &TrailerConfig::default()),
-        }
+        CommitInfo::sample(n, email, time, message)
     }
 
     const T: i64 = 1_794_000_000;

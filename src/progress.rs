@@ -44,6 +44,27 @@ pub struct CommitInfo {
 }
 
 impl CommitInfo {
+    /// A commit for tests: id `[n; 20]`, committed and authored at `time` by `email`, with
+    /// the links of `message`.
+    #[cfg(test)]
+    pub(crate) fn sample(n: u8, email: &str, time: i64, message: &str) -> CommitInfo {
+        CommitInfo {
+            id: CommitId([n; 20]),
+            is_merge: false,
+            author_name: email.split('@').next().unwrap_or(email).to_string(),
+            author_email: email.to_string(),
+            author_time: time,
+            author_offset: 0,
+            commit_time: time,
+            order: u64::from(u8::MAX - n),
+            summary: format!("commit {n}"),
+            links: crate::links::from_message(
+                message.as_bytes(),
+                &crate::trailer::TrailerConfig::default(),
+            ),
+        }
+    }
+
     /// The events of this commit that concern `session`: values qualified with its name or id,
     /// and unqualified ones. Problems are returned as warnings.
     pub fn events_for<'a>(&'a self, session: &Session) -> Vec<&'a Event> {
@@ -640,8 +661,6 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::links::from_message;
-    use crate::trailer::TrailerConfig;
 
     fn session() -> Session {
         crate::session::parse(
@@ -674,18 +693,7 @@ due = 2026-11-10
     const T0: i64 = 1_793_000_000;
 
     fn commit(n: u8, email: &str, time: i64, message: &str) -> CommitInfo {
-        CommitInfo {
-            id: CommitId([n; 20]),
-            is_merge: false,
-            author_name: email.split('@').next().unwrap().to_string(),
-            author_email: email.to_string(),
-            author_time: time,
-            author_offset: 0,
-            commit_time: time,
-            order: 0,
-            summary: format!("commit {n}"),
-            links: from_message(message.as_bytes(), &TrailerConfig::default()),
-        }
+        CommitInfo::sample(n, email, time, message)
     }
 
     #[test]
