@@ -201,6 +201,21 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     let Ok(Head::Branch(branch) | Head::Unborn(branch)) = repo.head() else {
         return Ok(());
     };
+    let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
+    if message::is_derived(&raw) {
+        return Ok(());
+    }
+    let cfg = repo.trailer_config();
+    let proper = message::proper(&raw, cfg);
+    if !editor_used() && proper.iter().all(|&c| trailer::is_space(c)) {
+        // An empty message without an editor: git aborts it, or keeps it empty on request.
+        return Ok(());
+    }
+    let focus = read_focus(&repo);
+    if focus.trim().is_empty() && message::names_a_session(&raw, cfg) {
+        // Nothing to add, so no need to learn which session the branch belongs to.
+        return Ok(());
+    }
     let Some(known) = Known::open(&repo, true)? else {
         return Ok(());
     };
@@ -218,18 +233,8 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     if !session.status.is_open() {
         return Ok(());
     }
-    let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
-    if message::is_derived(&raw) {
-        return Ok(());
-    }
-    let cfg = repo.trailer_config();
-    let proper = message::proper(&raw, cfg);
-    if !editor_used() && proper.iter().all(|&c| trailer::is_space(c)) {
-        // An empty message without an editor: git aborts it, or keeps it empty on request.
-        return Ok(());
-    }
     let name = session.name.as_str();
-    let focus = hooks::focus_of(&read_focus(&repo), name).filter(|m| {
+    let focus = hooks::focus_of(&focus, name).filter(|m| {
         let known = session.milestone(m).is_some();
         if !known {
             err_line!(
@@ -352,19 +357,26 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
         [s] => Some(s.name.to_string()),
         _ => None,
     };
-    let names = known.names()?;
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    findings.extend(
+    let check_with = |names: &[&str]| {
         check::check(
             &trailers,
             &sessions,
-            &names,
+            names,
             branch_session.as_deref(),
             branch.as_deref(),
         )
-        .into_iter()
-        // A broken file was reported as such already.
-        .filter(|f| !broken.iter().any(|b| f.starts_with(b.as_str()))),
+    };
+    // Every session's name is only for the error sentences: listed when there are some.
+    let mut found = check_with(&[]);
+    if !found.is_empty() {
+        let names = known.names()?;
+        found = check_with(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    // A broken file was reported as such already.
+    findings.extend(
+        found
+            .into_iter()
+            .filter(|f| !broken.iter().any(|b| f.starts_with(b.as_str()))),
     );
     if findings.is_empty() {
         return Ok(0);

@@ -145,6 +145,13 @@ pub fn add_trailers(message: &[u8], cfg: &TrailerConfig, lines: &[String]) -> Ve
     out
 }
 
+/// Whether the message's trailer block names a session already.
+pub fn names_a_session(message: &[u8], cfg: &TrailerConfig) -> bool {
+    !links::from_trailers(&trailer::parse_verbatim(message, cfg, true))
+        .sessions
+        .is_empty()
+}
+
 /// The trailers `prepare-commit-msg` should add for session `name` (id `id`) and its focus
 /// milestone: `Session: <name>` unless the message names a session already, and
 /// `Milestone: <focus>` unless the message names one of this session's milestones already.

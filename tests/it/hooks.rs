@@ -1055,3 +1055,22 @@ fn the_session_index_follows_edits() {
     commit(&repo, &["-m", "Two"]);
     assert!(trailers(&repo, "HEAD").is_empty());
 }
+
+/// Two sessions on one branch: a plain message gets a warning and no guess; a message that
+/// names its session needs neither, and its trailers are kept as written.
+#[test]
+fn a_shared_branch_warns_only_when_the_message_names_no_session() {
+    let repo = hooked();
+    repo.run(&["start", "other", "--current"]).success();
+    let plain = commit(&repo, &["-m", "Plain"]);
+    let err = text(&plain.stderr);
+    assert!(
+        err.contains("sessions 'other' and 'search' both use branch 'session/search'"),
+        "{err}"
+    );
+    assert!(trailers(&repo, "HEAD").is_empty());
+    let named = commit(&repo, &["-m", "Named\n\nSession: other"]);
+    let err = text(&named.stderr);
+    assert!(!err.contains("both use branch"), "{err}");
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: other"]);
+}
