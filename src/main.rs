@@ -18,8 +18,7 @@ fn main() {
         );
         std::process::exit(2);
     }));
-    let cli = cli::Cli::parse();
-    let code = match cli::run(cli) {
+    let code = match cli::hook_fast_path().unwrap_or_else(|| cli::run(cli::Cli::parse())) {
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {e}");

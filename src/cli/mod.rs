@@ -178,6 +178,28 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// `git-session hook <name> …` as the installed hooks call it, run without building the whole
+/// command line: it is on every commit's path, three times.
+pub fn hook_fast_path() -> Option<Result<i32>> {
+    let mut argv = std::env::args_os().skip(1);
+    if argv.next()? != "hook" {
+        return None;
+    }
+    let name = argv.next()?.into_string().ok()?;
+    if !git_session::hooks::NAMES.contains(&name.as_str()) {
+        return None;
+    }
+    let args = hook::Args {
+        name,
+        args: argv.collect(),
+    };
+    let global = Global {
+        color: ColorWhen::Auto,
+        no_cache: false,
+    };
+    Some(hook::run(&global, args))
+}
+
 /// The global flags.
 pub struct Global {
     pub color: ColorWhen,
