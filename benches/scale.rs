@@ -101,6 +101,16 @@ fn measure(program: &str, args: &[&str], dir: &Path) -> (Duration, Option<u64>) 
     (took, rss)
 }
 
+/// Wall time of one run of the command alone, for measures of milliseconds, which the
+/// start-up of a wrapper such as GNU time would blur.
+fn timed(program: &str, args: &[&str], dir: &Path) -> Duration {
+    let start = Instant::now();
+    let status = cmd(program, dir).args(args).status().expect("command runs");
+    let took = start.elapsed();
+    assert!(status.success(), "{program} {args:?} failed");
+    took
+}
+
 /// The median of `runs` runs (the peak memory is the largest seen).
 fn median(runs: usize, mut f: impl FnMut() -> (Duration, Option<u64>)) -> (Duration, Option<u64>) {
     let mut times = Vec::new();
@@ -262,28 +272,56 @@ fn main() {
     let empty_hooks = o.dir.join("no-hooks");
     std::fs::create_dir_all(&empty_hooks).expect("empty hooks dir");
     let no_hooks = format!("core.hooksPath={}", empty_hooks.display());
-    let git_commit = |with_hooks: bool, n: usize| {
-        let msg = format!("Bench commit {n}\n\nSession: {session}\nEffort: 5m");
-        let mut args: Vec<&str> = Vec::new();
-        if !with_hooks {
-            args.extend(["-c", &no_hooks]);
-        }
-        args.extend(["commit", "-q", "--allow-empty", "-m", &msg]);
-        measure("git", &args, &work)
-    };
-    let mut commit_times = (Vec::new(), Vec::new());
-    let mut commit_rss = None;
-    for n in 0..o.runs.max(5) * 2 {
-        let (plain, _) = git_commit(false, 2 * n);
-        let (hooked, rss) = git_commit(true, 2 * n + 1);
-        commit_times.0.push(plain);
-        commit_times.1.push(hooked);
-        commit_rss = commit_rss.max(rss);
+    // The floor any hooks pay: git running three that do nothing.
+    let noop_hooks = o.dir.join("noop-hooks");
+    std::fs::create_dir_all(&noop_hooks).expect("no-op hooks dir");
+    for name in ["prepare-commit-msg", "commit-msg", "post-commit"] {
+        let path = noop_hooks.join(name);
+        std::fs::write(&path, "#!/bin/sh\nexit 0\n").expect("no-op hook");
+        let mut perm = std::fs::metadata(&path).expect("no-op hook").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(&path, perm).expect("no-op hook mode");
     }
-    commit_times.0.sort();
-    commit_times.1.sort();
-    let plain_commit = commit_times.0[commit_times.0.len() / 2];
-    let hooked_commit = commit_times.1[commit_times.1.len() / 2];
+    let noop = format!("core.hooksPath={}", noop_hooks.display());
+    let commit_args = |hooks: Option<&str>, n: usize| {
+        let mut args: Vec<String> = Vec::new();
+        if let Some(h) = hooks {
+            args.extend(["-c".to_string(), h.to_string()]);
+        }
+        args.extend(["commit", "-q", "--allow-empty", "-m"].map(String::from));
+        args.push(format!(
+            "Bench commit {n}\n\nSession: {session}\nEffort: 5m"
+        ));
+        args
+    };
+    let git_commit = |hooks: Option<&str>, n: usize| {
+        let args = commit_args(hooks, n);
+        timed(
+            "git",
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &work,
+        )
+    };
+    let mut commit_times = (Vec::new(), Vec::new(), Vec::new());
+    let runs = o.runs.max(5) * 2;
+    for n in 0..runs {
+        commit_times.0.push(git_commit(Some(&no_hooks), 3 * n));
+        commit_times.1.push(git_commit(None, 3 * n + 1));
+        commit_times.2.push(git_commit(Some(&noop), 3 * n + 2));
+    }
+    let args = commit_args(None, 3 * runs);
+    let (_, commit_rss) = measure(
+        "git",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &work,
+    );
+    let median_of = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let plain_commit = median_of(&mut commit_times.0);
+    let hooked_commit = median_of(&mut commit_times.1);
+    let floor_commit = median_of(&mut commit_times.2);
     run_ok(
         {
             let mut c = cmd(bin(), &work);
@@ -364,8 +402,10 @@ fn main() {
         kib(build_rss)
     );
     println!(
-        "          git commit without hooks: {:.1} ms",
-        plain_commit.as_secs_f64() * 1e3
+        "          git commit without hooks: {:.1} ms; through three hooks that do nothing: {:.1} ms ({:.2}x)",
+        plain_commit.as_secs_f64() * 1e3,
+        floor_commit.as_secs_f64() * 1e3,
+        floor_commit.as_secs_f64() / plain_commit.as_secs_f64()
     );
     println!();
     println!(
