@@ -151,7 +151,8 @@ impl Store {
             Err(e) => return Err(Error::io("read", &dir, &e)),
         };
         Ok(entries.into_iter().flatten().flatten().filter_map(|e| {
-            let file = e.file_name().into_string().ok()?;
+            // A name that is not UTF-8 is no session name: kept (lossily) so it is reported.
+            let file = e.file_name().to_string_lossy().into_owned();
             let stem = file.strip_suffix(".toml")?;
             (file != CONFIG_FILE).then(|| (stem.to_string(), e))
         }))

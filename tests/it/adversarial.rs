@@ -215,6 +215,33 @@ fn invalid_utf8_is_reported_at_one_position() {
         .fails_with(2, ".sessions/bytes.toml:2:7: the file is not valid UTF-8");
 }
 
+/// Regression: a session file whose name is not UTF-8 was skipped without a word. (Linux:
+/// macOS file systems refuse such names.)
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_name_that_is_not_utf8_is_reported_not_skipped() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = started();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.toml");
+    std::fs::write(repo.path.join(".sessions").join(name), "schema = 1\n").expect("write");
+    let validate = repo.run(&["validate"]);
+    validate.expect_code(1);
+    assert!(
+        validate
+            .stdout()
+            .contains(".sessions/caf\u{fffd}.toml:1:1: the file name is not a session name"),
+        "{}",
+        validate.stdout()
+    );
+    let list = repo.run(&["list"]);
+    list.success();
+    assert!(
+        list.stderr().contains("caf\u{fffd}.toml"),
+        "{}",
+        list.stderr()
+    );
+}
+
 /// Each hostile TOML file is an error naming file, line and column: never a crash or a hang.
 #[test]
 fn hostile_toml_gives_file_line_and_column() {
