@@ -231,7 +231,7 @@ impl CacheFile {
 }
 
 /// Temp file in the same directory, then rename: readers see the old file or the new one.
-fn write_replacing(
+pub(crate) fn write_replacing(
     path: &Path,
     write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {

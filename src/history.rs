@@ -16,6 +16,7 @@ use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::links::{self, Links};
+use crate::memo::Memo;
 use crate::progress::{CommitInfo, Tally};
 use crate::repo::{Commit, CommitId, IdSet, Repo};
 use crate::session::Session;
@@ -38,6 +39,8 @@ pub struct Coverage {
     pub newest: i64,
     /// Sentences about what was left out (a base branch that does not exist, …).
     pub notes: Vec<String>,
+    /// The tips the history walk started from, with their committer times.
+    pub starts: Vec<(i64, CommitId)>,
 }
 
 impl Coverage {
@@ -183,6 +186,7 @@ fn walk_within(
     let stats = walked?;
     coverage.visited = stats.visited;
     coverage.truncated_at = stats.truncated_at;
+    coverage.starts = stats.starts;
     branch_commits(repo, &scope, sink, &mut coverage)?;
     Ok(Some(coverage))
 }
@@ -274,13 +278,7 @@ impl Collector {
     /// Sorts every session's commits newest first (committer date, then id).
     pub fn finish(mut self) -> Vec<Vec<CommitInfo>> {
         for list in &mut self.commits {
-            // Newest first, as history orders events (see aggregate::Moment).
-            list.sort_by(|a, b| {
-                (b.commit_time, b.author_time)
-                    .cmp(&(a.commit_time, a.author_time))
-                    .then(a.order.cmp(&b.order))
-            });
-            list.dedup_by_key(|c| c.id);
+            newest_first(list);
         }
         self.commits
     }
@@ -292,6 +290,17 @@ impl Sink for Collector {
             self.commits[m].push(commit.clone());
         }
     }
+}
+
+/// Sorts a session's commits newest first, as history orders events (see
+/// aggregate::Moment), and drops repeats.
+fn newest_first(list: &mut Vec<CommitInfo>) {
+    list.sort_by(|a, b| {
+        (b.commit_time, b.author_time)
+            .cmp(&(a.commit_time, a.author_time))
+            .then(a.order.cmp(&b.order))
+    });
+    list.dedup_by_key(|c| c.id);
 }
 
 /// Folds each session's commits into a tally as they come, for reports over many sessions.
@@ -341,19 +350,169 @@ pub fn session_commits_from(
     Ok((commits, coverage))
 }
 
-/// As [`session_commits`], reading at most `budget` commits: `None` when the session's
-/// history is longer than that (for hooks, which must not walk a long history on every commit).
-pub fn session_commits_within(
+/// What [`session_commits_after_commit`] found.
+pub struct AfterCommit {
+    pub commits: Vec<CommitInfo>,
+    pub coverage: Coverage,
+    /// The memo of this answer; none for an answer from truncated history.
+    pub memo: Option<Memo>,
+    /// Whether the answer is the memo's plus HEAD, without a walk.
+    pub stepped: bool,
+}
+
+/// As [`session_commits`], for post-commit: reading at most `budget` commits (`None` when the
+/// session's history is longer), and with `memo` of the walk it made for the
+/// previous commit: when HEAD is a new commit on its branch, child of the memo's HEAD, and no
+/// other ref moved, the walk would meet HEAD first and then exactly what it met before, so
+/// HEAD is added to the memo's commits instead. The memo of this answer comes with it.
+pub fn session_commits_after_commit(
     repo: &Repo,
     session: &Session,
     config: &Config,
     budget: usize,
-) -> Result<Option<(Vec<CommitInfo>, Coverage)>> {
+    memo: Option<&Memo>,
+) -> Result<Option<AfterCommit>> {
+    let refs = repo.ref_snapshot()?;
+    if let Some(m) = memo
+        && let Some(answer) = advance(repo, session, config, budget, m, &refs)?
+    {
+        return Ok(Some(answer));
+    }
     let sessions = std::slice::from_ref(session);
     let mut collector = Collector::new(1);
-    let tips = repo.tips()?;
-    let coverage = walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?;
-    Ok(coverage.map(|c| (collector.finish().pop().unwrap_or_default(), c)))
+    let tips = repo.tips_of(&refs);
+    let Some(coverage) = walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?
+    else {
+        return Ok(None);
+    };
+    let commits = collector.finish().pop().unwrap_or_default();
+    // An answer from truncated history is none: nothing to build on.
+    let memo = coverage.truncated_at.is_empty().then(|| {
+        Memo::new(
+            session,
+            config,
+            &refs,
+            &coverage.starts,
+            coverage.visited,
+            &commits,
+        )
+    });
+    Ok(Some(AfterCommit {
+        commits,
+        coverage,
+        memo,
+        stepped: false,
+    }))
+}
+
+/// The answer of [`session_commits_after_commit`] from `memo` and HEAD alone, or `None` when
+/// anything else changed since the memo's walk.
+fn advance(
+    repo: &Repo,
+    session: &Session,
+    config: &Config,
+    budget: usize,
+    memo: &Memo,
+    refs: &[(String, CommitId)],
+) -> Result<Option<AfterCommit>> {
+    if !memo.is_for(session, config) || memo.visited >= budget {
+        return Ok(None);
+    }
+    let (Some(old_refs), Some(starts), Some(mut commits)) =
+        (memo.refs(), memo.starts(), memo.commits())
+    else {
+        return Ok(None);
+    };
+    let Ok(crate::repo::Head::Branch(branch)) = repo.head() else {
+        return Ok(None);
+    };
+    // The base's tip hides what the branch rule counts: a commit on it is no simple step.
+    if session.branch != session.base && session.base == branch {
+        return Ok(None);
+    }
+    let branch_ref = format!("refs/heads/{branch}");
+    let moved = |name: &str| name == "HEAD" || name == branch_ref;
+    let target = |list: &[(String, CommitId)], name: &str| {
+        list.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
+    };
+    let (Some(parent), Some(head)) = (target(&old_refs, "HEAD"), target(refs, "HEAD")) else {
+        return Ok(None);
+    };
+    let same_others = old_refs.len() == refs.len()
+        && old_refs
+            .iter()
+            .zip(refs)
+            .all(|((a, x), (b, y))| a == b && (moved(a) || x == y));
+    if !same_others
+        || target(&old_refs, &branch_ref) != Some(parent)
+        || target(refs, &branch_ref) != Some(head)
+    {
+        return Ok(None);
+    }
+    // The new walk starts from HEAD and the refs that did not move. Each of those must be one
+    // the old walk started from (a ref to a tag would hide which commit it starts from).
+    let mut others = Vec::new();
+    for (_, id) in refs.iter().filter(|(n, _)| !moved(n)) {
+        match starts.iter().find(|(_, s)| s == id) {
+            Some(start) => others.push(*start),
+            None => return Ok(None),
+        }
+    }
+    others.sort_unstable();
+    others.dedup();
+    let rival = others.iter().max().copied();
+    let cfg = repo.trailer_config();
+    let since = session.created.timestamp() - config.clock_skew_secs;
+    let scope = Scope::new(std::slice::from_ref(session), config.clock_skew_secs);
+    let step = repo.with_commit(head, |c| {
+        // The walk meets HEAD first only if it is newer than every other start (ties go to the
+        // larger id); then it meets what the memo's walk met, in the same order. A commit older
+        // than the bound would count towards the walk's end.
+        let me = (c.committer.time, c.id);
+        if c.parents != [parent] || rival.is_some_and(|r| me <= r) || me.0 < since {
+            return None;
+        }
+        let links = links::from_message(&c.message, cfg);
+        // A commit that names no session may count by the branch rule, found by another walk.
+        links.named_sessions().next()?;
+        let mut members = Vec::new();
+        scope.members(&links, c.committer.time, &mut members);
+        let info = (!members.is_empty()).then(|| commit_info(c, links, 1));
+        Some((me, info))
+    })?;
+    let Some((me, info)) = step else {
+        return Ok(None);
+    };
+    // Ranks as the new walk gives them: HEAD is met first, then all the memo's walk met; the
+    // branch rule's walk meets HEAD first too when HEAD is on the session's branch.
+    let branch_rule_moved = session.branch != session.base && session.branch == branch;
+    for c in &mut commits {
+        if branch_rule_moved || c.links.named_sessions().next().is_some() {
+            c.order += 1;
+        }
+    }
+    commits.extend(info);
+    newest_first(&mut commits);
+    others.push(me);
+    let coverage = Coverage {
+        visited: memo.visited + 1,
+        starts: others,
+        ..Coverage::default()
+    };
+    let memo = Memo::new(
+        session,
+        config,
+        refs,
+        &coverage.starts,
+        coverage.visited,
+        &commits,
+    );
+    Ok(Some(AfterCommit {
+        commits,
+        coverage,
+        memo: Some(memo),
+        stepped: true,
+    }))
 }
 
 /// The session's non-merge commits that lack any of the `required` trailer keys.
@@ -465,6 +624,7 @@ pub fn aggregate_all(
             truncated_at: stats.truncated_at,
             newest,
             notes: Vec::new(),
+            starts: stats.starts,
         };
         Ok((aggs, ids, coverage))
     })

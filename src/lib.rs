@@ -20,6 +20,7 @@ pub mod hooks;
 pub mod html;
 pub mod lifecycle;
 pub mod links;
+pub mod memo;
 pub mod name;
 pub mod overview;
 pub mod progress;

@@ -2,7 +2,7 @@
 //! carries. Pure: a message and the trailer configuration in, plain values out. Values that do
 //! not parse become problems (warnings in reports), never errors, because history is immutable.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::duration;
 use crate::name;
@@ -37,7 +37,7 @@ pub const MAX_EVENTS: usize = 10_000;
 
 /// One thing a trailer says happened. `session` is set when the value was qualified as
 /// `<session>/<milestone>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     Milestone {
@@ -91,7 +91,7 @@ impl Event {
 }
 
 /// What a commit message links to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Links {
     /// `Session` values (names or UUIDs), without duplicates, in message order.
     pub sessions: Vec<String>,

@@ -266,6 +266,8 @@ pub struct WalkStats {
     pub seen: Vec<CommitId>,
     /// Shallow-boundary commits the walk would have gone past: history it needed is missing.
     pub truncated_at: Vec<CommitId>,
+    /// The tips the walk started from, with their committer times.
+    pub starts: Vec<(i64, CommitId)>,
 }
 
 pub struct Repo {
@@ -433,15 +435,15 @@ impl Repo {
     /// Every tip a commit can be reached from: HEAD, local branches and remote-tracking
     /// branches, without duplicates.
     pub fn tips(&self) -> Result<Vec<CommitId>> {
-        let mut tips = Vec::new();
-        let mut seen = IdSet::default();
-        let mut add = |c: CommitId| {
-            if seen.insert(c) {
-                tips.push(c);
-            }
-        };
+        Ok(self.tips_of(&self.ref_snapshot()?))
+    }
+
+    /// What HEAD (as the commit it names) and every local and remote-tracking branch point to,
+    /// sorted by name: the refs [`Repo::tips`] starts from.
+    pub fn ref_snapshot(&self) -> Result<Vec<(String, CommitId)>> {
+        let mut out = Vec::new();
         if let Some(c) = self.head_commit() {
-            add(c);
+            out.push(("HEAD".to_string(), c));
         }
         let refs = self
             .git
@@ -452,21 +454,34 @@ impl Repo {
             if !(name.starts_with("refs/heads/") || name.starts_with("refs/remotes/")) {
                 continue;
             }
-            if let Some(c) = r
-                .resolve()
-                .ok()
-                .and_then(|r| r.target())
-                .and_then(|o| self.peel_commit(o))
-            {
-                add(c);
+            if let Some(target) = r.resolve().ok().and_then(|r| r.target()) {
+                out.push((name.to_string(), CommitId::from_oid(target)));
             }
         }
-        Ok(tips)
+        out.sort();
+        Ok(out)
     }
 
-    /// The commit an object id names, through annotated tags. The objects are read raw, not
-    /// through libgit2's commit parser, which refuses commits whose dates or names are
-    /// malformed: history may hold them, and a branch pointing at one is still a branch.
+    /// The commits a [`Repo::ref_snapshot`] names, HEAD's first, without duplicates.
+    pub fn tips_of(&self, snapshot: &[(String, CommitId)]) -> Vec<CommitId> {
+        let mut tips = Vec::new();
+        let mut seen = IdSet::default();
+        let head = snapshot.iter().filter(|(n, _)| n == "HEAD");
+        for (name, target) in head.chain(snapshot.iter().filter(|(n, _)| n != "HEAD")) {
+            let commit = if name == "HEAD" {
+                Some(*target)
+            } else {
+                self.peel_commit(target.oid())
+            };
+            if let Some(c) = commit
+                && seen.insert(c)
+            {
+                tips.push(c);
+            }
+        }
+        tips
+    }
+
     fn peel_commit(&self, mut oid: git2::Oid) -> Option<CommitId> {
         let odb = self.git.odb().ok()?;
         // Tags of tags end somewhere; a cycle cannot be built, but stop anyway.
@@ -535,6 +550,7 @@ impl Repo {
         for &tip in tips {
             enqueue(&odb, tip, &mut seen, known, &mut queue, &mut stats)?;
         }
+        stats.starts = queue.iter().map(|q| (q.time, q.id)).collect();
         // A commit dated before `since` does not end the walk: one with a wrong clock, or
         // rebased with --committer-date-is-author-date, may sit on top of newer ones. The walk
         // ends after a run of OLD_SLOP such commits in a row.

@@ -12,6 +12,7 @@ use git_session::error::{Error, Result};
 use git_session::history;
 use git_session::hooks::{self, check, install, message};
 use git_session::links;
+use git_session::memo::MemoFile;
 use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
@@ -449,6 +450,7 @@ fn shell_quote(text: &str) -> String {
 const WALK_BUDGET: usize = 2_000;
 
 fn post_commit() -> Result<()> {
+    let mut trace = super::Trace::new();
     let repo = Repo::discover()?;
     let prefs = super::Prefs::read(&repo);
     if !prefs.progress || repo.in_progress().rebase.is_some() {
@@ -458,6 +460,7 @@ fn post_commit() -> Result<()> {
     let Some(head) = repo.head_commit() else {
         return Ok(());
     };
+    trace.mark("repository opened");
     let cfg = repo.trailer_config();
     let found = repo.with_commit(head, |c| links::from_message(&c.message, cfg))?;
     let Some(known) = Known::open(&repo, false)? else {
@@ -497,22 +500,43 @@ fn post_commit() -> Result<()> {
             })
             .collect()
     };
-    // A recent session's own walk is short; a long one is answered from the cache, which costs
-    // the commits new since it was written, however old the session.
+    // A recent session's own walk is short, and after the first commit it is the memo of the
+    // last one plus this commit; a long one is answered from the cache, which costs the commits
+    // new since it was written, however old the session.
+    let memo_file = MemoFile::new(&super::state_dir(&repo));
+    let memos = if prefs.cache {
+        memo_file.load()
+    } else {
+        Vec::new()
+    };
+    trace.mark("memo loaded");
+    let mut kept = Vec::new();
     let mut long = Vec::new();
     for s in &targets {
-        match history::session_commits_within(&repo, s, &config, WALK_BUDGET)? {
-            Some((commits, coverage)) => {
-                if coverage.truncated_at.is_empty() {
-                    let p = progress::derive(s, &commits, estimate, now);
+        let memo = memos.iter().find(|m| m.session() == s.name.as_str());
+        match history::session_commits_after_commit(&repo, s, &config, WALK_BUDGET, memo)? {
+            Some(found) => {
+                trace.mark(if found.stepped {
+                    "commits from the memo and HEAD"
+                } else {
+                    "commits from a walk"
+                });
+                if found.coverage.truncated_at.is_empty() {
+                    let p = progress::derive(s, &found.commits, estimate, now);
                     err_line!(
                         "{}",
                         hooks::progress_line(s.name.as_str(), &p, &events_for(s))
                     );
                 }
+                kept.extend(found.memo);
             }
             None => long.push(s.clone()),
         }
+    }
+    if prefs.cache && !kept.is_empty() {
+        // A memo that cannot be written costs the next commit a walk, nothing more.
+        let _ = memo_file.save(&kept);
+        trace.mark("memo saved");
     }
     if long.is_empty() {
         return Ok(());

@@ -1074,3 +1074,34 @@ fn a_shared_branch_warns_only_when_the_message_names_no_session() {
     assert!(!err.contains("both use branch"), "{err}");
     assert_eq!(trailers(&repo, "HEAD"), ["Session: other"]);
 }
+
+/// After the first commit, post-commit builds on the memo of its last walk instead of walking
+/// again, and says the same as a walk does.
+#[test]
+fn post_commit_steps_from_its_memo_and_says_what_a_walk_says() {
+    let repo = hooked();
+    let traced = |message: &str| {
+        let out = commit_with(&repo, &["-m", message], |c| {
+            c.env("GIT_SESSION_TRACE", "1");
+        });
+        text(&out.stderr)
+    };
+    let first = traced("One\n\nMilestone-Done: parser");
+    assert!(first.contains("commits from a walk"), "{first}");
+    let second = traced("Two\n\nEffort: 20m");
+    assert!(
+        second.contains("commits from the memo and HEAD"),
+        "{second}"
+    );
+    let line = |err: &str| {
+        err.lines()
+            .find(|l| l.starts_with("search: "))
+            .unwrap_or_else(|| panic!("no progress line in:\n{err}"))
+            .to_string()
+    };
+    std::fs::remove_file(repo.path.join(".git/git-session/post-commit")).expect("memo exists");
+    let fresh = repo.run(&["hook", "post-commit"]);
+    fresh.success();
+    assert_eq!(line(&second), line(&fresh.stderr()));
+    assert!(line(&second).contains("50%"), "{second}");
+}

@@ -11,6 +11,7 @@ mod eco;
 mod fuzz;
 mod harness;
 mod hooks;
+mod memo;
 mod track;
 mod trailer_cases;
 
