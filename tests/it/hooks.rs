@@ -963,7 +963,16 @@ fn the_demo_commits_get_their_session_from_the_hooks() {
             c.current_dir(&kept);
         },
     );
+    let dates = dir.git_with(&["log", "--format=%ct"], |c| {
+        c.current_dir(&kept);
+    });
     let _ = std::fs::remove_dir_all(kept.parent().expect("temp dir"));
+    // Regression: the demo dated its last commits hours ahead of the clock.
+    let now = chrono::Utc::now().timestamp();
+    for date in String::from_utf8_lossy(&dates.stdout).lines() {
+        let date: i64 = date.parse().expect("a commit time");
+        assert!(date <= now, "a demo commit is dated {} s ahead", date - now);
+    }
     let sessions: Vec<String> = String::from_utf8_lossy(&log.stdout)
         .split('\0')
         .map(|s| s.trim().to_string())
