@@ -125,6 +125,16 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             "the session's branch and base are both '{branch}'; start it from the branch it will merge into, or pass --base"
         )));
     }
+    // A base that names no branch here is most likely a typo, which would leave the branch
+    // rule counting nothing; an unborn current branch is the one exception.
+    if args.base.is_some()
+        && Some(&base) != current_branch.as_ref()
+        && ctx.repo.branch_commit(&base).is_none()
+    {
+        return Err(Error::input(format!(
+            "--base '{base}' is not a branch here (neither local nor remote-tracking); name the branch the session will merge into"
+        )));
+    }
     if !args.current && ctx.repo.local_branch_exists(&branch) {
         return Err(Error::input(format!(
             "branch '{branch}' already exists; switch to it and use --current, or pick another with --branch"

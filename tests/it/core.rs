@@ -313,6 +313,20 @@ fn start_from_a_detached_head_needs_a_base() {
     assert_eq!(repo.git(&["branch", "--show-current"]).trim(), "session/x");
 }
 
+/// Regression: a typo in --base was written to the file, and the branch rule then counted
+/// nothing without a word.
+#[test]
+fn start_refuses_a_base_that_is_no_branch_here() {
+    let repo = TestRepo::with_commit();
+    repo.run(&["start", "x", "--base", "mian"])
+        .fails_with(2, "--base 'mian' is not a branch here");
+    assert!(!repo.exists(".sessions/x.toml"));
+    assert_eq!(repo.git(&["branch", "--show-current"]).trim(), "main");
+    // A remote-tracking branch is a base too.
+    repo.git(&["update-ref", "refs/remotes/origin/release", "HEAD"]);
+    repo.run(&["start", "x", "--base", "release"]).success();
+}
+
 #[test]
 fn start_with_current_keeps_the_branch() {
     let repo = TestRepo::with_commit();
