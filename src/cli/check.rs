@@ -100,6 +100,7 @@ impl CiEnv {
 }
 
 /// The base the range is cut at.
+#[derive(Clone)]
 struct Base {
     name: String,
     tip: CommitId,
@@ -323,44 +324,81 @@ fn find_loaded(
             )),
         }
     }
-    let Some(base) = base else {
+    // No base given or named by CI: the bases of the sessions here, each searched for its own.
+    let bases: Vec<(Base, bool)> = match base {
+        Some(b) => vec![(b.clone(), false)],
+        None => {
+            let mut names: Vec<&str> = sessions.iter().map(|s| s.base.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+                .into_iter()
+                .filter_map(|name| {
+                    let tip = ctx.repo.branch_commit(name)?;
+                    Some((
+                        Base {
+                            name: name.to_string(),
+                            tip,
+                        },
+                        true,
+                    ))
+                })
+                .collect()
+        }
+    };
+    if bases.is_empty() {
         why.push(
             "no base branch is known to look for Session trailers in (pass --base <branch>)"
                 .to_string(),
         );
         return nothing_linked(problems, why);
-    };
-    let range = format!("{}..HEAD", base.name);
+    }
     let mut targets: Vec<Target> = Vec::new();
-    for linked in gate::linked_sessions(&ctx.repo, head, base.tip)? {
-        let found = match sessions
-            .iter()
-            .find(|s| s.name.as_str() == linked || s.id_string() == linked)
-        {
-            Some(s) => Some(s.clone()),
-            // A session file may live only on the session's branch.
-            None => match Name::session(&linked) {
-                Ok(n) => match ctx.session(Some(&linked)) {
-                    Ok(s) => Some(s),
-                    Err(e) if ctx.store.exists(&n) => return Err(e),
+    let mut ranges = Vec::new();
+    for (base, own) in &bases {
+        let range = format!("{}..HEAD", base.name);
+        for linked in gate::linked_sessions(&ctx.repo, head, base.tip)? {
+            let found = match sessions
+                .iter()
+                .find(|s| s.name.as_str() == linked || s.id_string() == linked)
+            {
+                Some(s) => Some(s.clone()),
+                // A session file may live only on the session's branch.
+                None => match Name::session(&linked) {
+                    Ok(n) => match ctx.session(Some(&linked)) {
+                        Ok(s) => Some(s),
+                        Err(e) if ctx.store.exists(&n) => return Err(e),
+                        Err(_) => None,
+                    },
                     Err(_) => None,
                 },
-                Err(_) => None,
-            },
-        };
-        match found {
-            Some(s) if !targets.iter().any(|t| t.session.name == s.name) => targets.push(Target {
-                session: s,
-                found_by: format!("Session trailers in {range} name it"),
-            }),
-            Some(_) => {}
-            None => note(&format!(
-                "warning: commits in {range} name session '{linked}', which has no session file here"
-            )),
+            };
+            match found {
+                // Searching a session's own base, only the sessions with that base count.
+                Some(s) if *own && s.base != base.name => {}
+                Some(s) if !targets.iter().any(|t| t.session.name == s.name) => {
+                    targets.push(Target {
+                        session: s,
+                        found_by: if *own {
+                            format!("Session trailers in {range} (its base) name it")
+                        } else {
+                            format!("Session trailers in {range} name it")
+                        },
+                    })
+                }
+                Some(_) => {}
+                None => note(&format!(
+                    "warning: commits in {range} name session '{linked}', which has no session file here"
+                )),
+            }
         }
+        ranges.push(range);
     }
     if targets.is_empty() {
-        why.push(format!("no commit in {range} names a session"));
+        why.push(format!(
+            "no commit in {} names a session",
+            ranges.join(" or ")
+        ));
         return nothing_linked(problems, why);
     }
     Ok(Ok(targets))

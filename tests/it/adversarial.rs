@@ -547,7 +547,14 @@ fn unborn_detached_and_orphan_heads() {
     repo.git(&["checkout", "-q", "--detach"]);
     repo.run(&["status"]).fails_with(2, "HEAD is detached");
     repo.json(&["status", "s"]);
-    repo.run(&["check"]).success();
+    // check finds it by the Session trailers between its base and HEAD.
+    let check = repo.run(&["check"]);
+    check.expect_code(1);
+    assert!(
+        check.stdout().contains("main..HEAD (its base)"),
+        "{}",
+        check.stdout()
+    );
 
     // An orphan branch with its own session, unrelated to main.
     repo.git(&["checkout", "-q", "--orphan", "island"]);
