@@ -33,7 +33,8 @@ use super::{Ctx, Format, FormatArgs, Global, Style, emit, note, state_dir, to_js
 /// The session is the one named, else the one whose branch is checked out, else (on a CI
 /// checkout) the one whose branch GITHUB_HEAD_REF or CI_MERGE_REQUEST_SOURCE_BRANCH_NAME names,
 /// else every session that Session trailers in <base>..HEAD name (base: --base, GITHUB_BASE_REF
-/// or CI_MERGE_REQUEST_TARGET_BRANCH_NAME); each of those is checked.
+/// or CI_MERGE_REQUEST_TARGET_BRANCH_NAME, else the base of each session file here, searched for
+/// the sessions with that base); each of those is checked.
 ///
 /// Criteria commands are code from the repository: they run (with sh -c, from the top of the
 /// work tree) only with --run-commands, or once 'git session trust' approved them as they are.
