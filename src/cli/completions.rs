@@ -348,14 +348,21 @@ fn one_line(text: &str) -> String {
     text.lines().next().unwrap_or("").replace('\t', " ")
 }
 
-/// Session names and titles in this work tree's `.sessions/`; none when there is no repository.
+/// Session names and titles in this work tree's `.sessions/` and on session branches; none when
+/// there is no repository.
 fn sessions(global: &Global) -> Vec<(String, String)> {
     let Ok(ctx) = Ctx::open(global) else {
         return Vec::new();
     };
-    let Ok((sessions, _)) = ctx.store.load_all() else {
+    let Ok((mut sessions, _)) = ctx.store.load_all() else {
         return Vec::new();
     };
+    sessions.extend(super::branch_only_sessions(
+        &ctx.repo,
+        &ctx.config,
+        &sessions,
+        false,
+    ));
     let mut out: Vec<(String, String)> = sessions
         .into_iter()
         .map(|s| (s.name.to_string(), title_of(s.name.as_str(), &s.title)))

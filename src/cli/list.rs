@@ -13,8 +13,10 @@ use super::{Ctx, Global, emit, note, state_dir, to_json};
 
 /// List every session with its status and progress
 ///
-/// One line per session: a '*' marks the session of the checked-out branch. Files in
-/// .sessions/ that do not load are reported on stderr ('git session validate' explains them).
+/// One line per session: a '*' marks the session of the checked-out branch. The sessions are
+/// those of .sessions/ here and those still only on their own branches (session/<name>, local
+/// or remote-tracking), where 'start' put their files. Files that do not load are reported on
+/// stderr ('git session validate' explains them).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only sessions with this status (repeatable): planned, active, paused, done, abandoned
@@ -41,9 +43,14 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         file.load().unwrap_or_default()
     };
     trace.mark("load cache");
-    let (sessions, problems, files_changed) = ctx
+    let (mut sessions, problems, files_changed) = ctx
         .store
         .load_all_cached(&mut cache.files, cache.written_at)?;
+    let on_branches = super::branch_only_sessions(&ctx.repo, &ctx.config, &sessions, true);
+    if !on_branches.is_empty() {
+        sessions.extend(on_branches);
+        sessions.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+    }
     trace.mark("session files");
     for p in &problems {
         note(&format!("warning: skipped {}", p.to_error()));

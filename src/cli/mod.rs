@@ -366,6 +366,56 @@ pub fn session_from_branch(repo: &Repo, config: &Config, name: &Name) -> Result<
         .map_err(|f| git_session::session::findings_error(&shown, &f))
 }
 
+/// The sessions whose files are only on their own branches (`<prefix><name>`, local or
+/// remote-tracking), as `start` leaves them until the branch is merged: what `known` (the work
+/// tree's) lacks. A file there that does not load is a warning when `warn`, as one in the work
+/// tree is.
+pub fn branch_only_sessions(
+    repo: &Repo,
+    config: &Config,
+    known: &[Session],
+    warn: bool,
+) -> Vec<Session> {
+    let prefix = config.branch_prefix.as_str();
+    // Without a prefix every branch would be some session's.
+    if prefix.is_empty() {
+        return Vec::new();
+    }
+    let Ok(refs) = repo.ref_snapshot() else {
+        return Vec::new();
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for (r, _) in &refs {
+        let branch = match (
+            r.strip_prefix("refs/heads/"),
+            r.strip_prefix("refs/remotes/"),
+        ) {
+            (Some(b), _) => b,
+            (None, Some(rest)) => match rest.split_once('/') {
+                Some((_, b)) => b,
+                None => continue,
+            },
+            _ => continue,
+        };
+        if let Some(n) = branch.strip_prefix(prefix)
+            && !known.iter().any(|s| s.name.as_str() == n)
+            && let Ok(name) = Name::session(n)
+        {
+            names.insert(name);
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        match session_from_branch(repo, config, &name) {
+            Ok(Some(s)) => out.push(s),
+            Ok(None) => {}
+            Err(e) if warn => note(&format!("warning: skipped {e}")),
+            Err(_) => {}
+        }
+    }
+    out
+}
+
 /// The tool's own directory in the git directory shared by all work trees.
 pub fn state_dir(repo: &Repo) -> PathBuf {
     repo.common_dir().join("git-session")

@@ -91,10 +91,17 @@ struct Row {
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let ctx = Ctx::open(global)?;
-    let (all, problems) = ctx.store.load_all()?;
+    let (mut all, problems) = ctx.store.load_all()?;
     for p in &problems {
         note(&format!("warning: skipped {}", p.to_error()));
     }
+    all.extend(super::branch_only_sessions(
+        &ctx.repo,
+        &ctx.config,
+        &all,
+        true,
+    ));
+    all.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
     let sessions: Vec<Session> = all
         .into_iter()
         .filter(|s| args.status.is_empty() || args.status.contains(&s.status))

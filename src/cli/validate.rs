@@ -144,7 +144,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             Default::default()
         }
     };
-    let (sessions, problems) = store.load_all()?;
+    let (mut sessions, problems) = store.load_all()?;
+    let files_checked = sessions.len() + problems.len();
+    // Commits may name sessions whose files are still only on their branches.
+    let on_branches = super::branch_only_sessions(&repo, &config, &sessions, false);
+    sessions.extend(on_branches);
     for p in &problems {
         for f in &p.findings {
             errors.push(FileError {
@@ -195,7 +199,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             edge.short()
         ));
     }
-    let files = sessions.len() + problems.len();
+    let files = files_checked;
     let failed = !errors.is_empty() || (args.strict && !warnings.is_empty());
     if args.json {
         emit(&to_json(&Report {

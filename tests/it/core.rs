@@ -561,3 +561,35 @@ fn a_broken_current_session_file_says_what_is_wrong() {
         .fails_with(2, ".sessions/search.toml:")
         .fails_with(2, "unknown field `bogus`");
 }
+
+/// Regression: on the base branch, `list` and `report` showed none of the sessions still in
+/// progress on their branches, whose files `start` put there, and `validate` warned that their
+/// commits named sessions without files; `status <name>` already read them from their branches.
+#[test]
+fn sessions_whose_files_are_only_on_their_branches_are_listed() {
+    let repo = started();
+    repo.commit("Parser\n\nSession: search\nMilestone-Done: parser\n");
+    repo.git(&["switch", "-q", "main"]);
+    assert!(!repo.exists(".sessions/search.toml"));
+    let list = repo.json(&["list"]);
+    assert_eq!(list[0]["name"], "search", "{list}");
+    assert_eq!(list[0]["progress"]["milestones_done"], 1, "{list}");
+    let report = repo.run(&["report"]);
+    report.success();
+    assert!(report.stdout().contains("search"), "{}", report.stdout());
+    let validate = repo.run(&["validate"]);
+    validate.success();
+    assert!(
+        !validate.stdout().contains("which has no file"),
+        "{}",
+        validate.stdout()
+    );
+    // A remote-tracking session branch counts too, once the local one is gone.
+    repo.git(&[
+        "update-ref",
+        "refs/remotes/origin/session/search",
+        "session/search",
+    ]);
+    repo.git(&["branch", "-q", "-D", "session/search"]);
+    assert_eq!(repo.json(&["list"])[0]["name"], "search");
+}
