@@ -268,11 +268,14 @@ fn owner(ctx: &Ctx) -> Option<String> {
 
 const HELP_PREFIX: &str = "##";
 
+/// Lines above the session text in a re-opened editor: the error, a blank help line, three
+/// lines of help and a blank line.
+const REOPENED_HEADER_LINES: usize = 6;
+
 /// Opens the editor on the session file until it parses, or the user empties it.
 fn edit_session(ctx: &Ctx, session: &Session) -> Result<String> {
     let editor = git_editor()?;
     let file = ctx.repo.git_dir().join("SESSION_EDITMSG.toml");
-    let shown = Store::display_path(session.name.as_str());
     let mut body = template_body(session);
     let mut error: Option<String> = None;
     loop {
@@ -305,8 +308,12 @@ fn edit_session(ctx: &Ctx, session: &Session) -> Result<String> {
                 let _ = std::fs::remove_file(&file);
                 return Ok(kept);
             }
-            Err(findings) => {
-                let err = session::findings_error(&shown, &findings);
+            Err(mut findings) => {
+                // Positions as the re-opened file shows them, below the error and help lines.
+                for f in &mut findings {
+                    f.line += REOPENED_HEADER_LINES;
+                }
+                let err = session::findings_error(&file.display().to_string(), &findings);
                 note(&format!("error: {err}"));
                 error = Some(err.message);
                 body = kept;

@@ -388,6 +388,7 @@ if [ "$n" = 0 ]; then
   sed -i 's/^title = .*/titel = "oops"/' "$f"
 else
   grep -q '^## error: .*titel' "$f" || exit 3
+  cp "$f" "$0.seen"
   sed -i 's/^titel = .*/title = "Edited"/; s/first-milestone/parser/' "$f"
   echo '# my note' >> "$f"
 fi
@@ -406,6 +407,22 @@ fi
         out.stderr().contains("unknown field `titel`"),
         "{}",
         out.stderr()
+    );
+    // The position is that of the bad line in the re-opened editor, in the file it edits.
+    let shown = std::fs::read_to_string(repo.path.join("../editor.sh.seen")).expect("seen");
+    let err = out.stderr();
+    let line: usize = err
+        .split("SESSION_EDITMSG.toml:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no position in: {err}"));
+    assert!(
+        shown
+            .lines()
+            .nth(line - 1)
+            .is_some_and(|l| l.starts_with("titel")),
+        "line {line} of:\n{shown}"
     );
     let text = repo.read(".sessions/edited.toml");
     assert!(text.contains("title = \"Edited\""), "{text}");
