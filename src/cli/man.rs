@@ -143,7 +143,10 @@ fn page(cmd: &Command, top: bool) -> String {
         }
     };
     section(&|w| man.render_name_section(w));
-    section(&|w| man.render_synopsis_section(w));
+    section(&|w| {
+        w.extend_from_slice(synopsis(cmd, &name).as_bytes());
+        Ok(())
+    });
     section(&|w| {
         w.extend_from_slice(description(cmd).as_bytes());
         Ok(())
@@ -178,6 +181,53 @@ fn page(cmd: &Command, top: bool) -> String {
             .unwrap_or(&rendered),
     );
     text
+}
+
+/// The synopsis with each option's value, as `--help` shows it (clap_mangen's leaves the
+/// values out: `[-C ]`).
+fn synopsis(cmd: &Command, name: &str) -> String {
+    let mut cmd = cmd.clone();
+    cmd.build();
+    // git-session-hooks-install is run as git session hooks install.
+    let mut parts = vec![bold(name.replace('-', " "))];
+    let value = |a: &clap::Arg| -> String {
+        a.get_value_names()
+            .and_then(|v| v.first())
+            .map_or_else(|| a.get_id().as_str().to_uppercase(), |v| v.to_string())
+    };
+    for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        if a.is_positional() {
+            let v = value(a);
+            let shown = if a.is_required_set() {
+                format!(" <{v}>")
+            } else {
+                format!(" [{v}]")
+            };
+            parts.push(roman(shown));
+            continue;
+        }
+        let flag = match (a.get_short(), a.get_long()) {
+            (Some(c), Some(l)) => format!("-{c}|--{l}"),
+            (Some(c), None) => format!("-{c}"),
+            (None, Some(l)) => format!("--{l}"),
+            (None, None) => continue,
+        };
+        parts.push(roman(" ["));
+        parts.push(bold(flag));
+        if a.get_action().takes_values() {
+            parts.push(roman(" "));
+            parts.push(italic(value(a)));
+        }
+        parts.push(roman("]"));
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        parts.push(roman(" <"));
+        parts.push(italic("command"));
+        parts.push(roman(">"));
+    }
+    let mut roff = Roff::new();
+    roff.control("SH", ["SYNOPSIS"]).text(parts);
+    strip(roff.render())
 }
 
 /// The long help as paragraphs; indented lines (examples, lists) stay lines, as in `--help`.
@@ -395,6 +445,19 @@ mod tests {
             "{status}"
         );
         assert!(status.contains("git session status"), "{status}");
+        // Options that take a value show it in the synopsis, as --help does.
+        let synopsis = status
+            .split(".SH SYNOPSIS")
+            .nth(1)
+            .and_then(|s| s.split(".SH").next())
+            .expect("a synopsis");
+        for want in [
+            "\\fB\\-C\\fR \\fIPATH\\fR",
+            "\\fB\\-\\-format\\fR \\fIFORMAT\\fR",
+            "[NAME]",
+        ] {
+            assert!(synopsis.contains(want), "{want} in {synopsis}");
+        }
         assert!(status.contains("git\\-session(1)"), "{status}");
     }
 }
