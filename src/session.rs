@@ -633,7 +633,17 @@ fn criteria(raw: &RawCriteria, milestones: &[Milestone], check: &mut Check) -> C
         let timeout_secs = match &c.timeout {
             None => DEFAULT_TIMEOUT_SECS,
             Some(t) => match duration::parse_seconds(t.get_ref()) {
-                Ok(0) | Err(_) => {
+                Ok(0) => {
+                    check.at(
+                        t.span(),
+                        format!(
+                            "timeout {} would stop the command before it starts; give it at least 1s",
+                            name::quote(t.get_ref())
+                        ),
+                    );
+                    DEFAULT_TIMEOUT_SECS
+                }
+                Err(_) => {
                     check.at(
                         t.span(),
                         format!(
@@ -868,6 +878,23 @@ timeout = "10m"
         assert_eq!(s.title, "x");
         assert!(s.objectives.is_empty() && s.milestones.is_empty() && s.criteria.is_none());
         assert_eq!(parse(&render(&s), Some("x")).unwrap(), s);
+    }
+
+    #[test]
+    fn a_zero_timeout_is_named_as_such() {
+        let zero = findings(&FULL.replace("timeout = \"10m\"", "timeout = \"0s\""));
+        assert_eq!(zero.len(), 1, "{zero:?}");
+        assert!(
+            zero[0].ends_with(
+                "timeout '0s' would stop the command before it starts; give it at least 1s"
+            ),
+            "{zero:?}"
+        );
+        let bad = findings(&FULL.replace("timeout = \"10m\"", "timeout = \"soon\""));
+        assert!(
+            bad[0].ends_with("timeout 'soon' is not a duration; write it like 90s, 10m or 1h"),
+            "{bad:?}"
+        );
     }
 
     #[test]
