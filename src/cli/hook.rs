@@ -152,7 +152,7 @@ impl Known {
         // A broken file may be the one this branch needs: say so rather than go quiet.
         for p in problems.iter().filter(|_| self.warn) {
             err_line!(
-                "warning: {} does not load ({}); run: git session validate",
+                "warning: {} does not load ({}), so no Session trailer is added for its session; run: git session validate",
                 p.path,
                 p.to_error()
             );
