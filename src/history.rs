@@ -386,23 +386,38 @@ pub fn session_commits_after_commit(
         return Ok(None);
     };
     let commits = collector.finish().pop().unwrap_or_default();
-    // An answer from truncated history is none: nothing to build on.
-    let memo = coverage.truncated_at.is_empty().then(|| {
-        Memo::new(
-            session,
-            config,
-            &refs,
-            &coverage.starts,
-            coverage.visited,
-            &commits,
-        )
-    });
-    Ok(Some(AfterCommit {
-        commits,
-        coverage,
-        memo,
-        stepped: false,
-    }))
+    Ok(Some(AfterCommit::with_memo(
+        session, config, &refs, commits, coverage, false,
+    )))
+}
+
+impl AfterCommit {
+    fn with_memo(
+        session: &Session,
+        config: &Config,
+        refs: &[(String, CommitId)],
+        commits: Vec<CommitInfo>,
+        coverage: Coverage,
+        stepped: bool,
+    ) -> AfterCommit {
+        // An answer from truncated history is none: nothing to build on.
+        let memo = coverage.truncated_at.is_empty().then(|| {
+            Memo::new(
+                session,
+                config,
+                refs,
+                &coverage.starts,
+                coverage.visited,
+                &commits,
+            )
+        });
+        AfterCommit {
+            commits,
+            coverage,
+            memo,
+            stepped,
+        }
+    }
 }
 
 /// The answer of [`session_commits_after_commit`] from `memo` and HEAD alone, or `None` when
@@ -499,20 +514,9 @@ fn advance(
         starts: others,
         ..Coverage::default()
     };
-    let memo = Memo::new(
-        session,
-        config,
-        refs,
-        &coverage.starts,
-        coverage.visited,
-        &commits,
-    );
-    Ok(Some(AfterCommit {
-        commits,
-        coverage,
-        memo: Some(memo),
-        stepped: true,
-    }))
+    Ok(Some(AfterCommit::with_memo(
+        session, config, refs, commits, coverage, true,
+    )))
 }
 
 /// The session's non-merge commits that lack any of the `required` trailer keys.

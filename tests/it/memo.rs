@@ -49,18 +49,20 @@ impl Chain {
     }
 }
 
-/// `git commit` without hooks at the repository's clock, `tick` seconds on.
-fn commit(repo: &TestRepo, tick: i64, message: &str) {
+/// `git <args>` without hooks, at the repository's clock `tick` seconds on.
+fn git(repo: &TestRepo, tick: i64, args: &[&str]) {
     repo.tick(tick);
-    repo.git(&[
-        "-c",
-        "core.hooksPath=/dev/null",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        message,
-    ]);
+    let mut all = vec!["-c", "core.hooksPath=/dev/null"];
+    all.extend_from_slice(args);
+    repo.git(&all);
+}
+
+fn commit(repo: &TestRepo, tick: i64, message: &str) {
+    git(
+        repo,
+        tick,
+        &["commit", "-q", "--allow-empty", "-m", message],
+    );
 }
 
 #[test]
@@ -103,17 +105,18 @@ fn the_memo_gives_what_a_walk_gives_after_every_kind_of_commit() {
     chain.check(&repo, "a commit naming another session");
     commit(&repo, 60, "Qualified\n\nMilestone: search/ranking");
     chain.check(&repo, "a qualified milestone");
-    repo.tick(60);
-    repo.git(&[
-        "-c",
-        "core.hooksPath=/dev/null",
-        "commit",
-        "-q",
-        "--amend",
-        "--allow-empty",
-        "-m",
-        "Amended\n\nSession: search",
-    ]);
+    git(
+        &repo,
+        60,
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "--allow-empty",
+            "-m",
+            "Amended\n\nSession: search",
+        ],
+    );
     chain.check(&repo, "an amend");
     commit(&repo, 60, "After the amend\n\nSession: search");
     chain.check(&repo, "the commit after an amend");
@@ -132,17 +135,18 @@ fn the_memo_gives_what_a_walk_gives_after_every_kind_of_commit() {
     repo.git(&["checkout", "-q", "session/search"]);
     commit(&repo, 60, "Back\n\nSession: search");
     chain.check(&repo, "a commit after switching back");
-    repo.tick(60);
-    repo.git(&[
-        "-c",
-        "core.hooksPath=/dev/null",
-        "merge",
-        "-q",
-        "--no-ff",
-        "main",
-        "-m",
-        "Merge main\n\nSession: search",
-    ]);
+    git(
+        &repo,
+        60,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "main",
+            "-m",
+            "Merge main\n\nSession: search",
+        ],
+    );
     chain.check(&repo, "a merge");
     for i in 0..3 {
         commit(
