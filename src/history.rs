@@ -139,10 +139,11 @@ pub fn walk_from(
     sink: &mut dyn Sink,
 ) -> Result<Coverage> {
     walk_within(repo, tips, sessions, config, bounded, usize::MAX, sink)
-        .map(|c| c.expect("an unlimited walk ends"))
+        .map(|c| c.expect("an unlimited walk ends").0)
 }
 
-/// As [`walk_from`], reading at most `budget` commits: `None` when that was not enough.
+/// As [`walk_from`], reading at most `budget` commits: `None` when that was not enough. With
+/// the coverage, every commit the history walk met.
 fn walk_within(
     repo: &Repo,
     tips: &[CommitId],
@@ -151,13 +152,13 @@ fn walk_within(
     bounded: bool,
     budget: usize,
     sink: &mut dyn Sink,
-) -> Result<Option<Coverage>> {
+) -> Result<Option<(Coverage, Vec<CommitId>)>> {
     let scope = Scope::new(sessions, config.clock_skew_secs);
     let mut coverage = Coverage::default();
     let since = if bounded {
         match scope.since.iter().min() {
             Some(&s) => Some(s),
-            None => return Ok(Some(coverage)),
+            None => return Ok(Some((coverage, Vec::new()))),
         }
     } else {
         None
@@ -188,7 +189,7 @@ fn walk_within(
     coverage.truncated_at = stats.truncated_at;
     coverage.starts = stats.starts;
     branch_commits(repo, &scope, sink, &mut coverage)?;
-    Ok(Some(coverage))
+    Ok(Some((coverage, stats.seen)))
 }
 
 /// The commits on each session's branch that are not on its base and name no session.
@@ -381,36 +382,34 @@ pub fn session_commits_after_commit(
     let sessions = std::slice::from_ref(session);
     let mut collector = Collector::new(1);
     let tips = repo.tips_of(&refs);
-    let Some(coverage) = walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?
+    let Some((coverage, seen)) =
+        walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?
     else {
         return Ok(None);
     };
     let commits = collector.finish().pop().unwrap_or_default();
     Ok(Some(AfterCommit::with_memo(
-        session, config, &refs, commits, coverage, false,
+        repo, session, config, &refs, commits, coverage, &seen, false,
     )))
 }
 
 impl AfterCommit {
+    #[allow(clippy::too_many_arguments)]
     fn with_memo(
+        repo: &Repo,
         session: &Session,
         config: &Config,
         refs: &[(String, CommitId)],
         commits: Vec<CommitInfo>,
         coverage: Coverage,
+        seen: &[CommitId],
         stepped: bool,
     ) -> AfterCommit {
         // An answer from truncated history is none: nothing to build on.
-        let memo = coverage.truncated_at.is_empty().then(|| {
-            Memo::new(
-                session,
-                config,
-                refs,
-                &coverage.starts,
-                coverage.visited,
-                &commits,
-            )
-        });
+        let memo = coverage
+            .truncated_at
+            .is_empty()
+            .then(|| Memo::new(repo, session, config, refs, &coverage, seen, &commits));
         AfterCommit {
             commits,
             coverage,
@@ -430,11 +429,11 @@ fn advance(
     memo: &Memo,
     refs: &[(String, CommitId)],
 ) -> Result<Option<AfterCommit>> {
-    if !memo.is_for(session, config) || memo.visited >= budget {
+    if !memo.is_for(repo, session, config) || memo.visited >= budget {
         return Ok(None);
     }
-    let (Some(old_refs), Some(starts), Some(mut commits)) =
-        (memo.refs(), memo.starts(), memo.commits())
+    let (Some(old_refs), Some(starts), Some(mut commits), Some(mut seen)) =
+        (memo.refs(), memo.starts(), memo.commits(), memo.seen())
     else {
         return Ok(None);
     };
@@ -487,6 +486,10 @@ fn advance(
         if c.parents != [parent] || rival.is_some_and(|r| me <= r) || me.0 < since {
             return None;
         }
+        // A commit made again byte for byte may be one the walk met already, from another ref.
+        if memo.met(c.id) {
+            return None;
+        }
         let links = links::from_message(&c.message, cfg);
         // A commit that names no session may count by the branch rule, found by another walk.
         links.named_sessions().next()?;
@@ -503,19 +506,27 @@ fn advance(
     let branch_rule_moved = session.branch != session.base && session.branch == branch;
     for c in &mut commits {
         if branch_rule_moved || c.links.named_sessions().next().is_some() {
-            c.order += 1;
+            let Some(next) = c.order.checked_add(1) else {
+                return Ok(None);
+            };
+            c.order = next;
         }
     }
-    commits.extend(info);
+    // The walk hands HEAD over first: where the sort ties, it stays first.
+    if let Some(info) = info {
+        commits.insert(0, info);
+    }
     newest_first(&mut commits);
     others.push(me);
+    seen.push(me.1);
     let coverage = Coverage {
         visited: memo.visited + 1,
         starts: others,
+        notes: memo.notes.clone(),
         ..Coverage::default()
     };
     Ok(Some(AfterCommit::with_memo(
-        session, config, refs, commits, coverage, true,
+        repo, session, config, refs, commits, coverage, &seen, true,
     )))
 }
 

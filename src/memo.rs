@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::links::Links;
 use crate::progress::CommitInfo;
-use crate::repo::CommitId;
+use crate::repo::{CommitId, Repo};
 use crate::session::Session;
 
 /// Bumped whenever what a walk finds, or how it orders it, changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// One session's walk: what it was for, the refs it started from, and what it found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,11 +24,16 @@ pub struct Memo {
     refs: Vec<(String, String)>,
     /// The tips the walk started from: (committer time, hex id).
     starts: Vec<(i64, String)>,
+    /// Every commit the walk met, sorted (hex ids).
+    seen: Vec<String>,
     pub visited: usize,
+    /// What the walk said it left out.
+    pub notes: Vec<String>,
     commits: Vec<Kept>,
 }
 
-/// Everything of the session and the policy that decides which commits the walk keeps.
+/// Everything of the session, the policy and the repository, but its refs, that decides which
+/// commits the walk keeps and how it reads them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Key {
     version: u32,
@@ -39,10 +44,14 @@ struct Key {
     branch: String,
     base: String,
     clock_skew: i64,
+    /// How trailers are read (`trailer.*`, `core.commentChar`).
+    trailers: String,
+    /// The edges of a shallow clone, which walks treat as having no parents.
+    shallow: Vec<String>,
 }
 
 impl Key {
-    fn of(session: &Session, config: &Config) -> Key {
+    fn of(repo: &Repo, session: &Session, config: &Config) -> Key {
         Key {
             version: VERSION,
             tool: env!("CARGO_PKG_VERSION").to_string(),
@@ -52,6 +61,8 @@ impl Key {
             branch: session.branch.clone(),
             base: session.base.clone(),
             clock_skew: config.clock_skew_secs,
+            trailers: format!("{:?}", repo.trailer_config()),
+            shallow: repo.shallow_edges().iter().map(CommitId::hex).collect(),
         }
     }
 }
@@ -72,19 +83,25 @@ struct Kept {
 }
 
 impl Memo {
+    /// The memo of a walk for `session`: the refs it started from, and what it found.
     pub fn new(
+        repo: &Repo,
         session: &Session,
         config: &Config,
         refs: &[(String, CommitId)],
-        starts: &[(i64, CommitId)],
-        visited: usize,
+        walk: &crate::history::Coverage,
+        seen: &[CommitId],
         commits: &[CommitInfo],
     ) -> Memo {
+        let mut seen: Vec<String> = seen.iter().map(CommitId::hex).collect();
+        seen.sort_unstable();
         Memo {
-            key: Key::of(session, config),
+            key: Key::of(repo, session, config),
             refs: refs.iter().map(|(n, id)| (n.clone(), id.hex())).collect(),
-            starts: starts.iter().map(|(t, id)| (*t, id.hex())).collect(),
-            visited,
+            starts: walk.starts.iter().map(|(t, id)| (*t, id.hex())).collect(),
+            seen,
+            visited: walk.visited,
+            notes: walk.notes.clone(),
             commits: commits
                 .iter()
                 .map(|c| Kept {
@@ -103,9 +120,19 @@ impl Memo {
         }
     }
 
-    /// Whether the memo is of a walk for this session under this policy.
-    pub fn is_for(&self, session: &Session, config: &Config) -> bool {
-        self.key == Key::of(session, config)
+    /// Whether the memo is of a walk for this session under this policy in this repository.
+    pub fn is_for(&self, repo: &Repo, session: &Session, config: &Config) -> bool {
+        self.key == Key::of(repo, session, config)
+    }
+
+    /// Whether the walk met `id`.
+    pub fn met(&self, id: CommitId) -> bool {
+        self.seen.binary_search(&id.hex()).is_ok()
+    }
+
+    /// Every commit the walk met; `None` when the memo is damaged.
+    pub fn seen(&self) -> Option<Vec<CommitId>> {
+        self.seen.iter().map(|h| CommitId::from_hex(h)).collect()
     }
 
     pub fn session(&self) -> &str {

@@ -347,6 +347,13 @@ impl Repo {
         !self.shallow.is_empty() || self.git.is_shallow()
     }
 
+    /// The edges of this shallow clone, sorted: what walks treat as having no parents.
+    pub fn shallow_edges(&self) -> Vec<CommitId> {
+        let mut edges: Vec<CommitId> = self.shallow.iter().copied().collect();
+        edges.sort_unstable();
+        edges
+    }
+
     /// Whether `id` is an edge of this shallow clone: its parents are not here.
     pub fn is_shallow_edge(&self, id: CommitId) -> bool {
         self.shallow.contains(&id)

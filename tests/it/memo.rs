@@ -164,3 +164,124 @@ fn the_memo_gives_what_a_walk_gives_after_every_kind_of_commit() {
     );
     assert!(chain.stepped < chain.steps);
 }
+
+fn chain_for(repo: &TestRepo) -> Chain {
+    let mut c = Chain {
+        text: repo.read(".sessions/search.toml"),
+        memo: None,
+        stepped: 0,
+        steps: 0,
+    };
+    c.check(repo, "the start");
+    c
+}
+
+fn rev(repo: &TestRepo, r: &str) -> String {
+    repo.git(&["rev-parse", r]).trim().to_string()
+}
+
+/// A commit naming no session, then one naming it in the same second: HEAD's walk rank ties
+/// with its parent's rank by the branch rule, and the walk hands HEAD over first.
+#[test]
+fn a_commit_in_the_second_of_one_naming_no_session() {
+    let repo = TestRepo::with_session(&["parser"]);
+    let mut chain = chain_for(&repo);
+    commit(&repo, 60, "Unnamed work");
+    chain.check(&repo, "a commit naming no session");
+    commit(&repo, 0, "Named\n\nSession: search");
+    chain.check(&repo, "a named commit in the same second");
+    assert_eq!(chain.stepped, 1);
+}
+
+/// The memo holds commits as the trailer configuration read them: a new one walks again.
+#[test]
+fn a_change_of_trailer_configuration_walks_again() {
+    let repo = TestRepo::with_session(&["parser"]);
+    let mut chain = chain_for(&repo);
+    commit(&repo, 60, "Odd\n\nSession= search\nMilestone-Done= parser");
+    chain.check(&repo, "a separator git does not read yet");
+    commit(&repo, 60, "Named\n\nSession: search");
+    chain.check(&repo, "a named commit");
+    repo.git(&["config", "trailer.separators", "=:"]);
+    commit(&repo, 60, "Named again\n\nSession: search");
+    let before = chain.stepped;
+    chain.check(&repo, "a commit after the configuration changed");
+    assert_eq!(chain.stepped, before, "the memo was used across the change");
+}
+
+/// A commit made again byte for byte may be one the last walk met already, from another ref:
+/// that walk does not meet HEAD first, whatever the dates say.
+#[test]
+fn a_commit_made_again_that_another_ref_reaches_is_walked() {
+    for variant in 0..8 {
+        let repo = TestRepo::with_session(&["parser"]);
+        commit(&repo, 60, "Setup\n\nSession: search");
+        let mut chain = chain_for(&repo);
+        let start = repo.now();
+        commit(&repo, 60, "P\n\nSession: search");
+        let p = rev(&repo, "HEAD");
+        commit(&repo, 60, &format!("H {variant}\n\nSession: search"));
+        let h = rev(&repo, "HEAD");
+        commit(&repo, -5, "H2, from a slow clock\n\nSession: search");
+        repo.git(&["branch", "keep"]);
+        repo.git(&["reset", "-q", "--hard", &format!("{p}~1")]);
+        repo.tick(start - repo.now());
+        commit(&repo, 60, "P\n\nSession: search");
+        assert_eq!(rev(&repo, "HEAD"), p);
+        chain.check(&repo, "P made again");
+        commit(&repo, 60, &format!("H {variant}\n\nSession: search"));
+        assert_eq!(rev(&repo, "HEAD"), h);
+        chain.check(&repo, "H made again, which keep reaches");
+    }
+}
+
+/// Walks treat the edges of a shallow clone as having no parents: when they move (a fetch
+/// with --deepen or --unshallow) and no ref does, the next commit walks again.
+#[test]
+fn a_shallow_edge_that_moves_walks_again() {
+    let repo = TestRepo::with_commit();
+    for i in 0..40 {
+        commit(&repo, 60, &format!("Old {i}"));
+    }
+    repo.tick(3 * 86400);
+    repo.run(&["init"]).success();
+    repo.tick(60);
+    repo.run(&["start", "search"]).success();
+    repo.git(&["add", "-A"]);
+    commit(&repo, 60, "Setup\n\nSession: search");
+    // The base moves on with a commit dated before all of the above, which becomes the edge.
+    repo.git(&["checkout", "-q", "main"]);
+    let now = repo.now();
+    repo.tick(-30 * 86400);
+    commit(&repo, 0, "Old-dated on main");
+    let edge = rev(&repo, "HEAD");
+    repo.tick(now - repo.now());
+    repo.git(&["checkout", "-q", "session/search"]);
+    std::fs::write(repo.path.join(".git/shallow"), format!("{edge}\n")).expect("shallow");
+    let mut chain = chain_for(&repo);
+    commit(&repo, 60, "P\n\nSession: search");
+    chain.check(&repo, "a commit in the shallow clone");
+    assert!(chain.memo.is_some());
+    std::fs::remove_file(repo.path.join(".git/shallow")).expect("unshallow");
+    commit(&repo, 60, "H\n\nSession: search");
+    chain.check(&repo, "a commit after the clone was made whole");
+}
+
+/// A memo that parses but holds ranks no walk gives is no reason to fail.
+#[test]
+fn a_memo_with_impossible_ranks_walks_again() {
+    let repo = TestRepo::with_session(&["parser"]);
+    let mut chain = chain_for(&repo);
+    commit(&repo, 60, "One\n\nSession: search");
+    chain.check(&repo, "a commit");
+    let json = serde_json::to_string(&chain.memo).expect("memo serializes");
+    let mut value: serde_json::Value = serde_json::from_str(&json).expect("memo json");
+    for c in value["commits"].as_array_mut().expect("commits") {
+        c["order"] = serde_json::json!(u64::MAX);
+    }
+    chain.memo = serde_json::from_value(value).expect("memo parses");
+    commit(&repo, 60, "Two\n\nSession: search");
+    let before = chain.stepped;
+    chain.check(&repo, "a commit after a damaged memo");
+    assert_eq!(chain.stepped, before);
+}
