@@ -14,7 +14,7 @@ use crate::repo::{CommitId, Repo};
 use crate::session::Session;
 
 /// Bumped whenever what a walk finds, or how it orders it, changes.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// One session's walk: what it was for, the refs it started from, and what it found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,6 +48,8 @@ struct Key {
     trailers: String,
     /// The edges of a shallow clone, which walks treat as having no parents.
     shallow: Vec<String>,
+    /// The remotes, where a branch that is not local is looked for.
+    remotes: Vec<String>,
 }
 
 impl Key {
@@ -63,6 +65,7 @@ impl Key {
             clock_skew: config.clock_skew_secs,
             trailers: format!("{:?}", repo.trailer_config()),
             shallow: repo.shallow_edges().iter().map(CommitId::hex).collect(),
+            remotes: repo.remote_names(),
         }
     }
 }

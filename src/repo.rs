@@ -347,6 +347,20 @@ impl Repo {
         !self.shallow.is_empty() || self.git.is_shallow()
     }
 
+    /// The configured remotes, in configuration order: where [`Repo::branch_commit`] looks for
+    /// a branch that is not local.
+    pub fn remote_names(&self) -> Vec<String> {
+        self.git.remotes().map_or_else(
+            |_| Vec::new(),
+            |r| {
+                r.iter()
+                    .filter_map(|n| n.ok().flatten())
+                    .map(str::to_string)
+                    .collect()
+            },
+        )
+    }
+
     /// The edges of this shallow clone, sorted: what walks treat as having no parents.
     pub fn shallow_edges(&self) -> Vec<CommitId> {
         let mut edges: Vec<CommitId> = self.shallow.iter().copied().collect();

@@ -43,6 +43,7 @@ impl Chain {
             s
         };
         assert_eq!(sorted(&mine), sorted(&fresh), "after {what}");
+        assert_eq!(mine.coverage.notes, fresh.coverage.notes, "after {what}");
         self.stepped += usize::from(mine.stepped);
         self.steps += 1;
         self.memo = mine.memo;
@@ -284,4 +285,29 @@ fn a_memo_with_impossible_ranks_walks_again() {
     let before = chain.stepped;
     chain.check(&repo, "a commit after a damaged memo");
     assert_eq!(chain.stepped, before);
+}
+
+/// A branch that is not local is looked for on the configured remotes: adding or removing one
+/// changes what the branch rule finds without moving a ref.
+#[test]
+fn a_remote_added_or_removed_walks_again() {
+    for add in [true, false] {
+        let repo = TestRepo::with_session(&["parser"]);
+        commit(&repo, 60, "Unnamed work on the branch");
+        repo.git(&["update-ref", "refs/remotes/up/main", "main"]);
+        repo.git(&["branch", "-q", "-D", "main"]);
+        if !add {
+            repo.git(&["remote", "add", "up", "/nonexistent"]);
+        }
+        let mut chain = chain_for(&repo);
+        commit(&repo, 60, "One\n\nSession: search");
+        chain.check(&repo, "a commit whose base is on a remote");
+        if add {
+            repo.git(&["remote", "add", "up", "/nonexistent"]);
+        } else {
+            repo.git(&["config", "--remove-section", "remote.up"]);
+        }
+        commit(&repo, 60, "Two\n\nSession: search");
+        chain.check(&repo, "a commit after the remotes changed");
+    }
 }
