@@ -359,8 +359,8 @@ fn sessions(global: &Global) -> Vec<(String, String)> {
     };
     sessions.extend(super::branch_only_sessions(
         &ctx.repo,
+        &ctx.store,
         &ctx.config,
-        &sessions,
         false,
     ));
     let mut out: Vec<(String, String)> = sessions

@@ -46,7 +46,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let (mut sessions, problems, files_changed) = ctx
         .store
         .load_all_cached(&mut cache.files, cache.written_at)?;
-    let on_branches = super::branch_only_sessions(&ctx.repo, &ctx.config, &sessions, true);
+    let on_branches = super::branch_only_sessions(&ctx.repo, &ctx.store, &ctx.config, true);
     if !on_branches.is_empty() {
         sessions.extend(on_branches);
         sessions.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));

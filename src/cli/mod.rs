@@ -367,13 +367,14 @@ pub fn session_from_branch(repo: &Repo, config: &Config, name: &Name) -> Result<
 }
 
 /// The sessions whose files are only on their own branches (`<prefix><name>`, local or
-/// remote-tracking), as `start` leaves them until the branch is merged: what `known` (the work
-/// tree's) lacks. A file there that does not load is a warning when `warn`, as one in the work
-/// tree is.
+/// remote-tracking), as `start` leaves them until the branch is merged: those with no file in
+/// the work tree, whether or not it loads (a broken file is reported as such, never replaced by
+/// its branch's copy). A file on a branch that does not load is a warning when `warn`, as one
+/// in the work tree is.
 pub fn branch_only_sessions(
     repo: &Repo,
+    store: &Store,
     config: &Config,
-    known: &[Session],
     warn: bool,
 ) -> Vec<Session> {
     let prefix = config.branch_prefix.as_str();
@@ -398,8 +399,8 @@ pub fn branch_only_sessions(
             _ => continue,
         };
         if let Some(n) = branch.strip_prefix(prefix)
-            && !known.iter().any(|s| s.name.as_str() == n)
             && let Ok(name) = Name::session(n)
+            && !store.exists(&name)
         {
             names.insert(name);
         }

@@ -97,8 +97,8 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     all.extend(super::branch_only_sessions(
         &ctx.repo,
+        &ctx.store,
         &ctx.config,
-        &all,
         true,
     ));
     all.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));

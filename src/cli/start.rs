@@ -131,9 +131,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         && Some(&base) != current_branch.as_ref()
         && ctx.repo.branch_commit(&base).is_none()
     {
-        return Err(Error::input(format!(
-            "--base '{base}' is not a branch here (neither local nor remote-tracking); name the branch the session will merge into"
-        )));
+        return Err(Error::input(base_refusal(&ctx, &base)));
     }
     if !args.current && ctx.repo.local_branch_exists(&branch) {
         return Err(Error::input(format!(
@@ -263,6 +261,30 @@ fn owner(ctx: &Ctx) -> Option<String> {
     match ctx.repo.config_string("user.email") {
         Some(email) => Some(format!("{name} <{email}>")),
         None => Some(name),
+    }
+}
+
+/// Why `--base` is refused: the base is a branch, named as such (`develop`, not
+/// `origin/develop`, `refs/heads/develop` or a commit).
+fn base_refusal(ctx: &Ctx, base: &str) -> String {
+    let remote_branch = base.split_once('/').filter(|(remote, rest)| {
+        ctx.repo.remote_names().iter().any(|r| r == remote)
+            && ctx.repo.branch_commit(rest).is_some()
+    });
+    let local = base
+        .strip_prefix("refs/heads/")
+        .or_else(|| base.strip_prefix("heads/"))
+        .filter(|b| ctx.repo.branch_commit(b).is_some());
+    match (remote_branch, local) {
+        (Some((_, name)), _) | (None, Some(name)) => format!(
+            "--base takes the name of the branch the session merges into: --base {name}, not '{base}'"
+        ),
+        (None, None) if ctx.repo.resolve(base).is_ok() => format!(
+            "--base '{base}' names a commit, not a branch; name the branch the session will merge into"
+        ),
+        (None, None) => format!(
+            "--base '{base}' is not a branch here (neither local nor remote-tracking); name the branch the session will merge into"
+        ),
     }
 }
 

@@ -147,7 +147,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let (mut sessions, problems) = store.load_all()?;
     let files_checked = sessions.len() + problems.len();
     // Commits may name sessions whose files are still only on their branches.
-    let on_branches = super::branch_only_sessions(&repo, &config, &sessions, false);
+    let on_branches = super::branch_only_sessions(&repo, &store, &config, true);
     sessions.extend(on_branches);
     for p in &problems {
         for f in &p.findings {

@@ -322,8 +322,13 @@ fn start_refuses_a_base_that_is_no_branch_here() {
         .fails_with(2, "--base 'mian' is not a branch here");
     assert!(!repo.exists(".sessions/x.toml"));
     assert_eq!(repo.git(&["branch", "--show-current"]).trim(), "main");
-    // A remote-tracking branch is a base too.
+    // A remote-tracking branch is a base too, by the branch's name.
+    repo.git(&["remote", "add", "origin", "/nonexistent"]);
     repo.git(&["update-ref", "refs/remotes/origin/release", "HEAD"]);
+    repo.run(&["start", "x", "--base", "origin/release"])
+        .fails_with(2, "--base release, not 'origin/release'");
+    repo.run(&["start", "x", "--base", "refs/heads/main"])
+        .fails_with(2, "--base main, not 'refs/heads/main'");
     repo.run(&["start", "x", "--base", "release"]).success();
 }
 
@@ -609,4 +614,14 @@ fn sessions_whose_files_are_only_on_their_branches_are_listed() {
     ]);
     repo.git(&["branch", "-q", "-D", "session/search"]);
     assert_eq!(repo.json(&["list"])[0]["name"], "search");
+    // A file in the work tree that does not load is reported, not replaced by its branch's copy.
+    repo.write(".sessions/search.toml", "schema = 1\nbogus = 1\n");
+    let list = repo.run(&["list", "--json"]);
+    list.success();
+    assert_eq!(list.stdout().trim(), "[]", "{}", list.stdout());
+    assert!(
+        list.stderr().contains("skipped .sessions/search.toml"),
+        "{}",
+        list.stderr()
+    );
 }
