@@ -326,6 +326,7 @@ fn find_loaded(
         }
     }
     // No base given or named by CI: the bases of the sessions here, each searched for its own.
+    let mut missing: Vec<&str> = Vec::new();
     let bases: Vec<(Base, bool)> = match base {
         Some(b) => vec![(b.clone(), false)],
         None => {
@@ -334,19 +335,30 @@ fn find_loaded(
             names.dedup();
             names
                 .into_iter()
-                .filter_map(|name| {
-                    let tip = ctx.repo.branch_commit(name)?;
-                    Some((
+                .filter_map(|name| match ctx.repo.branch_commit(name) {
+                    Some(tip) => Some((
                         Base {
                             name: name.to_string(),
                             tip,
                         },
                         true,
-                    ))
+                    )),
+                    None => {
+                        missing.push(name);
+                        None
+                    }
                 })
                 .collect()
         }
     };
+    if !missing.is_empty() {
+        let ranges: Vec<String> = missing.iter().map(|m| format!("{m}..HEAD")).collect();
+        note(&format!(
+            "note: no branch here is the base {} of a session, so {} went unsearched for Session trailers",
+            quote_list(&missing.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
+            ranges.join(" and ")
+        ));
+    }
     if bases.is_empty() {
         why.push(
             "no base branch is known to look for Session trailers in (pass --base <branch>)"
@@ -375,16 +387,18 @@ fn find_loaded(
                 },
             };
             match found {
-                // Searching a session's own base, only the sessions with that base count.
-                Some(s) if *own && s.base != base.name => {}
+                // Searching the sessions' own bases, a session counts in its base's range, or
+                // in any searched range when its base is not here.
+                Some(s) if *own && s.base != base.name && !missing.contains(&s.base.as_str()) => {}
                 Some(s) if !targets.iter().any(|t| t.session.name == s.name) => {
+                    let found_by = if *own && s.base == base.name {
+                        format!("Session trailers in {range} (its base) name it")
+                    } else {
+                        format!("Session trailers in {range} name it")
+                    };
                     targets.push(Target {
                         session: s,
-                        found_by: if *own {
-                            format!("Session trailers in {range} (its base) name it")
-                        } else {
-                            format!("Session trailers in {range} name it")
-                        },
+                        found_by,
                     })
                 }
                 Some(_) => {}

@@ -238,6 +238,33 @@ fn a_detached_ci_checkout_finds_the_session_by_its_head_branch() {
     }
 }
 
+/// On a detached checkout, a session whose base is not here is still found in the ranges that
+/// are searched, and the missing base is named.
+#[test]
+fn a_session_whose_base_is_missing_is_found_with_a_note() {
+    let repo = gated("milestones = \"all\"");
+    let file = repo.read(".sessions/search.toml");
+    repo.write(
+        ".sessions/search.toml",
+        &file.replace("base = \"main\"", "base = \"nope\""),
+    );
+    repo.commit("Base moved\n\nSession: search\n");
+    repo.run(&["start", "other", "--base", "main"]).success();
+    repo.commit("Start other\n\nSession: other\n");
+    repo.git(&["switch", "-q", "--detach"]);
+    let out = check(&repo, &[]);
+    out.expect_code(1);
+    assert_has(&out.stdout(), "Session search");
+    assert_has(
+        &out.stdout(),
+        "found: Session trailers in main..HEAD name it",
+    );
+    assert_has(
+        &out.stderr(),
+        "no branch here is the base 'nope' of a session",
+    );
+}
+
 /// A branch `feature` off `main`, with commits that link to `search` by trailer only.
 fn feature_branch(repo: &TestRepo) {
     repo.git(&["switch", "-q", "-c", "feature", "main"]);
