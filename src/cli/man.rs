@@ -196,14 +196,20 @@ fn synopsis(cmd: &Command, name: &str) -> String {
             .map_or_else(|| a.get_id().as_str().to_uppercase(), |v| v.to_string())
     };
     for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        let repeats = matches!(
+            a.get_action(),
+            clap::ArgAction::Append | clap::ArgAction::Count
+        ) || a.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let dots = if repeats { "..." } else { "" };
         if a.is_positional() {
-            let v = value(a);
-            let shown = if a.is_required_set() {
-                format!(" <{v}>")
+            let (open, close) = if a.is_required_set() {
+                (" <", ">")
             } else {
-                format!(" [{v}]")
+                (" [", "]")
             };
-            parts.push(roman(shown));
+            parts.push(roman(open));
+            parts.push(italic(value(a)));
+            parts.push(roman(format!("{close}{dots}")));
             continue;
         }
         let flag = match (a.get_short(), a.get_long()) {
@@ -218,7 +224,7 @@ fn synopsis(cmd: &Command, name: &str) -> String {
             parts.push(roman(" "));
             parts.push(italic(value(a)));
         }
-        parts.push(roman("]"));
+        parts.push(roman(format!("]{dots}")));
     }
     if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
         parts.push(roman(" <"));
@@ -226,7 +232,10 @@ fn synopsis(cmd: &Command, name: &str) -> String {
         parts.push(roman(">"));
     }
     let mut roff = Roff::new();
-    roff.control("SH", ["SYNOPSIS"]).text(parts);
+    // No hyphenation from here on: an option split across lines ('--mile-stone') reads wrong.
+    roff.control("SH", ["SYNOPSIS"])
+        .control("nh", [])
+        .text(parts);
     strip(roff.render())
 }
 
@@ -454,7 +463,7 @@ mod tests {
         for want in [
             "\\fB\\-C\\fR \\fIPATH\\fR",
             "\\fB\\-\\-format\\fR \\fIFORMAT\\fR",
-            "[NAME]",
+            "[\\fINAME\\fR]",
         ] {
             assert!(synopsis.contains(want), "{want} in {synopsis}");
         }
