@@ -60,6 +60,17 @@ fn parse(text: &str, day_secs: f64, days_per_week: f64) -> Result<u64> {
     Ok(total.round() as u64)
 }
 
+/// How long ago, compactly: `5m ago`, `3h ago`, `12d ago`, `4mo ago`, `2y ago`.
+pub fn ago(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 3600 => format!("{}m ago", s / 60),
+        s if s < 86_400 => format!("{}h ago", s / 3600),
+        s if s < 60 * 86_400 => format!("{}d ago", s / 86_400),
+        s if s < 730 * 86_400 => format!("{}mo ago", s / (30 * 86_400)),
+        s => format!("{}y ago", s / (365 * 86_400)),
+    }
+}
+
 /// Minutes shown compactly: `45m`, `2h`, `1h30m`, `3d2h` (days of 8 hours).
 pub fn format_minutes(minutes: u64) -> String {
     if minutes == 0 {
@@ -84,6 +95,16 @@ pub fn format_minutes(minutes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ago_picks_the_unit_that_reads_best() {
+        assert_eq!(ago(-5), "0m ago");
+        assert_eq!(ago(59 * 60), "59m ago");
+        assert_eq!(ago(3600), "1h ago");
+        assert_eq!(ago(86_400 * 59), "59d ago");
+        assert_eq!(ago(86_400 * 90), "3mo ago");
+        assert_eq!(ago(86_400 * 800), "2y ago");
+    }
 
     #[test]
     fn the_documented_forms() {

@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 
 use crate::chart::{Bars, Marker, Rule, Series, TimeChart, Unit, esc, hours, palette};
 use crate::criteria::Outcome;
+use crate::duration::ago;
 use crate::overview::Timeline;
 use crate::progress::{BlockerState, Progress, State};
 use crate::session::{Session, Status};
@@ -111,16 +112,6 @@ fn date(t: i64, offset: &FixedOffset) -> String {
         .single()
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
-}
-
-fn ago(secs: i64) -> String {
-    match secs.max(0) {
-        s if s < 3600 => format!("{} min ago", s / 60),
-        s if s < 86_400 => format!("{} h ago", s / 3600),
-        s if s < 60 * 86_400 => format!("{} d ago", s / 86_400),
-        s if s < 730 * 86_400 => format!("{} mo ago", s / (30 * 86_400)),
-        s => format!("{} y ago", s / (365 * 86_400)),
-    }
 }
 
 /// The start of the day after `d` in `offset`: a due date lasts the whole day.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use git_session::criteria::{self, Outcome};
-use git_session::duration::format_minutes;
+use git_session::duration::{ago, format_minutes};
 use git_session::error::{Error, Result};
 use git_session::history::{self, Sink, Tallies};
 use git_session::html::{self, Entry, Page};
@@ -330,14 +330,4 @@ fn text(ctx: &Ctx, rows: &[Row]) -> String {
         format_minutes(estimated)
     )));
     out
-}
-
-fn ago(secs: i64) -> String {
-    match secs.max(0) {
-        s if s < 3600 => format!("{}m ago", s / 60),
-        s if s < 86_400 => format!("{}h ago", s / 3600),
-        s if s < 60 * 86_400 => format!("{}d ago", s / 86_400),
-        s if s < 730 * 86_400 => format!("{}mo ago", s / (30 * 86_400)),
-        s => format!("{}y ago", s / (365 * 86_400)),
-    }
 }
