@@ -599,6 +599,13 @@ fn sessions_whose_files_are_only_on_their_branches_are_listed() {
     let report = repo.run(&["report"]);
     report.success();
     assert!(report.stdout().contains("search"), "{}", report.stdout());
+    let completion = repo.run(&["__complete", "--", "status", ""]);
+    completion.success();
+    assert!(
+        completion.stdout().lines().any(|l| l.starts_with("search")),
+        "{}",
+        completion.stdout()
+    );
     let validate = repo.run(&["validate"]);
     validate.success();
     assert!(

@@ -1,8 +1,7 @@
 //! Differential tests: the trailer reader against the real `git interpret-trailers` on
 //! generated messages. Git is the oracle.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use git_session::trailer::{self, TrailerConfig};
 
@@ -89,19 +88,7 @@ fn git_parse(message: &[u8], config: &[(&str, &str)], no_divider: bool) -> Vec<u
     if no_divider {
         cmd.arg("--no-divider");
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("git runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(message)
-        .expect("write message");
-    let out = child.wait_with_output().expect("git finishes");
+    let out = crate::harness::output_with_stdin(&mut cmd, message);
     assert!(out.status.success());
     out.stdout
 }

@@ -10,6 +10,24 @@ use std::process::{Command, Output, Stdio};
 /// 2026-11-24T09:00:00Z
 pub const T0: i64 = 1_795_510_800;
 
+/// Runs `cmd` with `input` on its stdin; its stdout is captured, its stderr dropped.
+pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the command runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("the command finishes")
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_git-session"))
 }
@@ -76,21 +94,9 @@ impl TestRepo {
 
     /// Writes a raw object of `kind` with `git hash-object --literally`, returning its id.
     pub fn write_object(&self, kind: &str, bytes: &[u8]) -> String {
-        use std::io::Write;
-        let mut child = self
-            .command("git")
-            .args(["hash-object", "-t", kind, "-w", "--stdin", "--literally"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("git runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(bytes)
-            .expect("write object");
-        let out = child.wait_with_output().expect("git finishes");
+        let mut cmd = self.command("git");
+        cmd.args(["hash-object", "-t", kind, "-w", "--stdin", "--literally"]);
+        let out = output_with_stdin(&mut cmd, bytes);
         assert!(out.status.success(), "git hash-object failed");
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
