@@ -150,6 +150,12 @@ fn focus_adds_the_milestone() {
         "{}",
         text(&out.stderr)
     );
+    // A message that names the session already still gets the focus milestone.
+    commit(&repo, &["-m", "Grammar", "--trailer", "Session=search"]);
+    assert_eq!(
+        trailers(&repo, "HEAD"),
+        ["Session: search", "Milestone: parser"]
+    );
     // A milestone named in the message wins over the focus.
     commit(&repo, &["-m", "Rank", "--trailer", "Milestone=ranking"]);
     assert_eq!(
@@ -161,7 +167,7 @@ fn focus_adds_the_milestone() {
     commit(&repo, &["-m", "More"]);
     assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
     let s = repo.json(&["status"]);
-    assert_eq!(s["milestones"][0]["commits"], 1);
+    assert_eq!(s["milestones"][0]["commits"], 2);
 }
 
 #[test]
