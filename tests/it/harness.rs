@@ -10,13 +10,13 @@ use std::process::{Command, Output, Stdio};
 /// 2026-11-24T09:00:00Z
 pub const T0: i64 = 1_795_510_800;
 
-/// Runs `cmd` with `input` on its stdin; its stdout is captured, its stderr dropped.
+/// Runs `cmd` with `input` on its stdin, capturing its stdout and stderr.
 pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     use std::io::Write;
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("the command runs");
     child

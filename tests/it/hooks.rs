@@ -1,9 +1,8 @@
 //! The hooks, through the real `git commit`: trailers added where history reads them, bad
 //! trailers refused, foreign hooks chained and restored, hook managers left alone.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use crate::harness::{TestRepo, bin};
 
@@ -574,22 +573,10 @@ fn the_chained_hook_gets_stdin_and_its_status_passes_through() {
         .as_bytes(),
         0o755,
     );
-    let mut child = repo
-        .command(bin())
-        .args(["hook", "post-commit", "a b", "--c"])
-        .env("GIT_SESSION_HOOK", dir.join("post-commit"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"refs on stdin\n")
-        .expect("write");
-    let out = child.wait_with_output().expect("waits");
+    let mut cmd = repo.command(bin());
+    cmd.args(["hook", "post-commit", "a b", "--c"])
+        .env("GIT_SESSION_HOOK", dir.join("post-commit"));
+    let out = crate::harness::output_with_stdin(&mut cmd, b"refs on stdin\n");
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
     assert_eq!(
         std::fs::read_to_string(&seen).expect("ran"),
