@@ -17,24 +17,42 @@ pub struct CommitId(pub [u8; 20]);
 
 impl CommitId {
     pub fn from_hex(hex: &str) -> Option<CommitId> {
+        let hex = hex.as_bytes();
         if hex.len() != 40 {
             return None;
         }
         let mut out = [0u8; 20];
-        for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
-            let s = std::str::from_utf8(chunk).ok()?;
-            out[i] = u8::from_str_radix(s, 16).ok()?;
+        for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
         }
         Some(CommitId(out))
     }
 
+    /// The 40 lower-case hex digits, without going through `fmt`: ids are written by the
+    /// thousand into the cache and the memo.
+    pub fn hex_bytes(&self) -> [u8; 40] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 40];
+        for (pair, b) in out.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
+        }
+        out
+    }
+
     pub fn hex(&self) -> String {
-        self.to_string()
+        self.hex_prefix(40)
     }
 
     /// The abbreviated id shown to people (7 hex digits, as git's default).
     pub fn short(&self) -> String {
-        self.to_string()[..7].to_string()
+        self.hex_prefix(7)
+    }
+
+    fn hex_prefix(&self, len: usize) -> String {
+        let hex = self.hex_bytes();
+        // Hex digits are ASCII.
+        String::from_utf8_lossy(&hex[..len]).into_owned()
     }
 
     fn oid(&self) -> git2::Oid {
@@ -50,10 +68,16 @@ impl CommitId {
 
 impl fmt::Display for CommitId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(&self.hex_prefix(40))
+    }
+}
+
+fn nibble(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -1176,6 +1200,24 @@ Subject line\n\nBody\n";
         assert_eq!(&*c.message, b"Subject line\n\nBody\n");
         assert_eq!(c.summary(), "Subject line");
         assert_eq!(committer_time(raw), 1_700_000_100);
+    }
+
+    #[test]
+    fn ids_round_trip_through_hex() {
+        let id = CommitId(std::array::from_fn(|i| (i as u8).wrapping_mul(37)));
+        let hex = id.hex();
+        assert_eq!(hex, git2::Oid::from_bytes(&id.0).expect("oid").to_string());
+        assert_eq!(id.to_string(), hex);
+        assert_eq!(id.short(), hex[..7]);
+        assert_eq!(CommitId::from_hex(&hex), Some(id));
+        assert_eq!(CommitId::from_hex(&hex.to_uppercase()), Some(id));
+        for bad in [
+            &hex[..39],
+            "+123456789abcdef0123456789abcdef01234567",
+            &"g".repeat(40),
+        ] {
+            assert_eq!(CommitId::from_hex(bad), None, "{bad}");
+        }
     }
 
     #[test]
