@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 pub use crate::aggregate::AggregateSink;
 use crate::aggregate::{Aggregate, BlockerMark, Moment};
+use crate::codec::{self, Dec, Enc};
 use crate::name::Name;
 use crate::repo::CommitId;
 use crate::session::{Command, Criteria, Milestone, MilestoneCriterion, Session, Status};
@@ -29,7 +30,6 @@ const MAGIC: &[u8; 8] = b"GSCACHE\0";
 /// `status_reason`, and a commit names at most `links::MAX_SESSIONS` sessions; 3: both at once;
 /// 4: blocker events ordered by moment, not commit id).
 const VERSION: u32 = 4;
-const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A session file as last parsed, with what identified its content on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,24 +143,7 @@ impl CacheFile {
 
     /// Reads the cache; `None` when it is missing, from another version or damaged.
     pub fn load(&self) -> Option<Cache> {
-        let mut file = fs::File::open(&self.path).ok()?;
-        let mut header = [0u8; HEADER_LEN];
-        file.read_exact(&mut header).ok()?;
-        let mut d = Dec::new(&header);
-        if d.bytes(8)? != MAGIC || d.u32()? != VERSION {
-            return None;
-        }
-        let body_len = d.u64()?;
-        let body_sum = d.u64()?;
-        if file.metadata().ok()?.len() != HEADER_LEN as u64 + body_len {
-            return None;
-        }
-        let mut body = vec![0u8; usize::try_from(body_len).ok()?];
-        file.read_exact(&mut body).ok()?;
-        if checksum(&body) != body_sum {
-            return None;
-        }
-        let body = Rc::new(body);
+        let body = Rc::new(codec::read_framed(&self.path, MAGIC, VERSION)?);
         let mut d = Dec::new(&body);
         let cache = decode_body(&mut d, &body)?;
         d.is_done().then_some(cache)
@@ -217,16 +200,7 @@ impl CacheFile {
     pub fn save(&self, cache: &Cache) -> std::io::Result<()> {
         let mut body = Enc::default();
         encode_body(&mut body, cache);
-        let body = body.0;
-        let mut header = Enc::default();
-        header.0.extend_from_slice(MAGIC);
-        header.u32(VERSION);
-        header.u64(body.len() as u64);
-        header.u64(checksum(&body));
-        write_replacing(&self.path, &mut |out| {
-            out.write_all(&header.0)?;
-            out.write_all(&body)
-        })
+        codec::write_framed(&self.path, MAGIC, VERSION, &body.into_bytes())
     }
 }
 
@@ -826,112 +800,6 @@ fn names(texts: Vec<String>) -> Option<Vec<Name>> {
         .collect()
 }
 
-/// Little-endian encoder.
-#[derive(Default)]
-pub struct Enc(Vec<u8>);
-
-impl Enc {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn str(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            None => self.u8(0),
-            Some(s) => {
-                self.u8(1);
-                self.str(s);
-            }
-        }
-    }
-    fn strs<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a str>) {
-        self.u64(items.len() as u64);
-        for s in items {
-            self.str(s);
-        }
-    }
-    fn id(&mut self, id: &CommitId) {
-        self.0.extend_from_slice(&id.0);
-    }
-    fn ids(&mut self, ids: &[CommitId]) {
-        self.u64(ids.len() as u64);
-        for id in ids {
-            self.id(id);
-        }
-    }
-}
-
-/// Little-endian decoder; every read is bounds-checked and `None` means damage.
-pub struct Dec<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Dec<'a> {
-    fn new(bytes: &'a [u8]) -> Dec<'a> {
-        Dec { bytes, at: 0 }
-    }
-    fn is_done(&self) -> bool {
-        self.at == self.bytes.len()
-    }
-    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(n)?;
-        let out = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(out)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.bytes(1)?[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.bytes(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
-    }
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
-    }
-    /// A count of items, bounded by what the remaining bytes could hold.
-    fn count(&mut self) -> Option<usize> {
-        let n = usize::try_from(self.u64()?).ok()?;
-        (n <= self.bytes.len() - self.at).then_some(n)
-    }
-    fn str(&mut self) -> Option<String> {
-        let n = self.u32()? as usize;
-        String::from_utf8(self.bytes(n)?.to_vec()).ok()
-    }
-    fn opt_str(&mut self) -> Option<Option<String>> {
-        match self.u8()? {
-            0 => Some(None),
-            _ => Some(Some(self.str()?)),
-        }
-    }
-    fn strs(&mut self) -> Option<Vec<String>> {
-        (0..self.count()?).map(|_| self.str()).collect()
-    }
-    fn id(&mut self) -> Option<CommitId> {
-        let mut id = [0u8; 20];
-        id.copy_from_slice(self.bytes(20)?);
-        Some(CommitId(id))
-    }
-    fn ids(&mut self) -> Option<Vec<CommitId>> {
-        (0..self.count()?).map(|_| self.id()).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1075,7 +943,7 @@ mod tests {
             fs::write(file.known_path(), &bad).unwrap();
             assert!(file.load_known(cache.known).is_none(), "known byte {i}");
         }
-        for len in [0, 5, HEADER_LEN, good.len() - 1] {
+        for len in [0, 5, codec::HEADER_LEN, good.len() - 1] {
             fs::write(file.path(), &good[..len]).unwrap();
             assert!(file.load().is_none(), "truncated to {len}");
         }

@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod cache;
 pub mod chart;
+mod codec;
 pub mod command;
 pub mod config;
 pub mod context;
