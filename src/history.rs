@@ -432,11 +432,8 @@ fn advance(
     if !memo.is_for(repo, session, config) || memo.visited >= budget {
         return Ok(None);
     }
-    let (Some(old_refs), Some(starts), Some(mut commits), Some(mut seen)) =
-        (memo.refs(), memo.starts(), memo.commits(), memo.seen())
-    else {
-        return Ok(None);
-    };
+    let (old_refs, starts) = (&memo.refs, &memo.starts);
+    let mut commits = memo.commits.clone();
     let Ok(crate::repo::Head::Branch(branch)) = repo.head() else {
         return Ok(None);
     };
@@ -449,7 +446,7 @@ fn advance(
     let target = |list: &[(String, CommitId)], name: &str| {
         list.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
     };
-    let (Some(parent), Some(head)) = (target(&old_refs, "HEAD"), target(refs, "HEAD")) else {
+    let (Some(parent), Some(head)) = (target(old_refs, "HEAD"), target(refs, "HEAD")) else {
         return Ok(None);
     };
     let same_others = old_refs.len() == refs.len()
@@ -458,7 +455,7 @@ fn advance(
             .zip(refs)
             .all(|((a, x), (b, y))| a == b && (moved(a) || x == y));
     if !same_others
-        || target(&old_refs, &branch_ref) != Some(parent)
+        || target(old_refs, &branch_ref) != Some(parent)
         || target(refs, &branch_ref) != Some(head)
     {
         return Ok(None);
@@ -518,6 +515,8 @@ fn advance(
     }
     newest_first(&mut commits);
     others.push(me);
+    let mut seen = Vec::with_capacity(memo.seen().len() + 1);
+    seen.extend_from_slice(memo.seen());
     seen.push(me.1);
     let coverage = Coverage {
         visited: memo.visited + 1,

@@ -5,38 +5,38 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
+use crate::codec::{self, Dec, Enc};
 use crate::config::Config;
-use crate::links::Links;
+use crate::links::{Event, Links};
 use crate::progress::CommitInfo;
 use crate::repo::{CommitId, Repo};
 use crate::session::Session;
 
-/// Bumped whenever what a walk finds, or how it orders it, changes.
-const VERSION: u32 = 3;
+const MAGIC: &[u8; 8] = b"GSMEMO\0\0";
+/// Bumped whenever what a walk finds, how it orders it, or the layout changes.
+const VERSION: u32 = 4;
 
 /// One session's walk: what it was for, the refs it started from, and what it found.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Memo {
     key: Key,
-    /// The refs the walk started from, sorted by name: (name, hex id).
-    refs: Vec<(String, String)>,
-    /// The tips the walk started from: (committer time, hex id).
-    starts: Vec<(i64, String)>,
-    /// Every commit the walk met, sorted (hex ids).
-    seen: Vec<String>,
+    /// The refs the walk started from, sorted by name.
+    pub refs: Vec<(String, CommitId)>,
+    /// The tips the walk started from, with their committer times.
+    pub starts: Vec<(i64, CommitId)>,
+    /// Every commit the walk met, sorted.
+    seen: Vec<CommitId>,
     pub visited: usize,
     /// What the walk said it left out.
     pub notes: Vec<String>,
-    commits: Vec<Kept>,
+    /// The session's commits the walk found, as it ranked them.
+    pub commits: Vec<CommitInfo>,
 }
 
 /// Everything of the session, the policy and the repository, but its refs, that decides which
 /// commits the walk keeps and how it reads them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Key {
-    version: u32,
     tool: String,
     name: String,
     id: String,
@@ -47,7 +47,7 @@ struct Key {
     /// How trailers are read (`trailer.*`, `core.commentChar`).
     trailers: String,
     /// The edges of a shallow clone, which walks treat as having no parents.
-    shallow: Vec<String>,
+    shallow: Vec<CommitId>,
     /// The remotes, where a branch that is not local is looked for.
     remotes: Vec<String>,
 }
@@ -55,7 +55,6 @@ struct Key {
 impl Key {
     fn of(repo: &Repo, session: &Session, config: &Config) -> Key {
         Key {
-            version: VERSION,
             tool: env!("CARGO_PKG_VERSION").to_string(),
             name: session.name.to_string(),
             id: session.id_string(),
@@ -64,25 +63,37 @@ impl Key {
             base: session.base.clone(),
             clock_skew: config.clock_skew_secs,
             trailers: format!("{:?}", repo.trailer_config()),
-            shallow: repo.shallow_edges().iter().map(CommitId::hex).collect(),
+            shallow: repo.shallow_edges(),
             remotes: repo.remote_names(),
         }
     }
-}
 
-/// A [`CommitInfo`] as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Kept {
-    id: String,
-    is_merge: bool,
-    author_name: String,
-    author_email: String,
-    author_time: i64,
-    author_offset: i32,
-    commit_time: i64,
-    order: u64,
-    summary: String,
-    links: Links,
+    fn encode(&self, e: &mut Enc) {
+        for text in [&self.tool, &self.name, &self.id, &self.branch, &self.base] {
+            e.str(text);
+        }
+        e.i64(self.created);
+        e.i64(self.clock_skew);
+        e.str(&self.trailers);
+        e.ids(&self.shallow);
+        e.strs(self.remotes.iter().map(String::as_str));
+    }
+
+    fn decode(d: &mut Dec) -> Option<Key> {
+        let [tool, name, id, branch, base] = [d.str()?, d.str()?, d.str()?, d.str()?, d.str()?];
+        Some(Key {
+            tool,
+            name,
+            id,
+            branch,
+            base,
+            created: d.i64()?,
+            clock_skew: d.i64()?,
+            trailers: d.str()?,
+            shallow: d.ids()?,
+            remotes: d.strs()?,
+        })
+    }
 }
 
 impl Memo {
@@ -96,30 +107,16 @@ impl Memo {
         seen: &[CommitId],
         commits: &[CommitInfo],
     ) -> Memo {
-        let mut seen: Vec<String> = seen.iter().map(CommitId::hex).collect();
+        let mut seen = seen.to_vec();
         seen.sort_unstable();
         Memo {
             key: Key::of(repo, session, config),
-            refs: refs.iter().map(|(n, id)| (n.clone(), id.hex())).collect(),
-            starts: walk.starts.iter().map(|(t, id)| (*t, id.hex())).collect(),
+            refs: refs.to_vec(),
+            starts: walk.starts.clone(),
             seen,
             visited: walk.visited,
             notes: walk.notes.clone(),
-            commits: commits
-                .iter()
-                .map(|c| Kept {
-                    id: c.id.hex(),
-                    is_merge: c.is_merge,
-                    author_name: c.author_name.clone(),
-                    author_email: c.author_email.clone(),
-                    author_time: c.author_time,
-                    author_offset: c.author_offset,
-                    commit_time: c.commit_time,
-                    order: c.order,
-                    summary: c.summary.clone(),
-                    links: c.links.clone(),
-                })
-                .collect(),
+            commits: commits.to_vec(),
         }
     }
 
@@ -130,54 +127,166 @@ impl Memo {
 
     /// Whether the walk met `id`.
     pub fn met(&self, id: CommitId) -> bool {
-        self.seen.binary_search(&id.hex()).is_ok()
+        self.seen.binary_search(&id).is_ok()
     }
 
-    /// Every commit the walk met; `None` when the memo is damaged.
-    pub fn seen(&self) -> Option<Vec<CommitId>> {
-        self.seen.iter().map(|h| CommitId::from_hex(h)).collect()
+    /// Every commit the walk met, sorted.
+    pub fn seen(&self) -> &[CommitId] {
+        &self.seen
     }
 
     pub fn session(&self) -> &str {
         &self.key.name
     }
 
-    /// The refs the walk started from; `None` when the memo is damaged.
-    pub fn refs(&self) -> Option<Vec<(String, CommitId)>> {
-        self.refs
-            .iter()
-            .map(|(n, hex)| Some((n.clone(), CommitId::from_hex(hex)?)))
-            .collect()
+    fn encode(&self, e: &mut Enc) {
+        self.key.encode(e);
+        e.u64(self.refs.len() as u64);
+        for (name, id) in &self.refs {
+            e.str(name);
+            e.id(id);
+        }
+        e.u64(self.starts.len() as u64);
+        for (time, id) in &self.starts {
+            e.i64(*time);
+            e.id(id);
+        }
+        e.ids(&self.seen);
+        e.u64(self.visited as u64);
+        e.strs(self.notes.iter().map(String::as_str));
+        e.u64(self.commits.len() as u64);
+        for c in &self.commits {
+            encode_commit(e, c);
+        }
     }
 
-    /// The tips the walk started from, with their committer times; `None` when damaged.
-    pub fn starts(&self) -> Option<Vec<(i64, CommitId)>> {
-        self.starts
-            .iter()
-            .map(|(t, hex)| Some((*t, CommitId::from_hex(hex)?)))
-            .collect()
+    fn decode(d: &mut Dec) -> Option<Memo> {
+        let key = Key::decode(d)?;
+        let refs = (0..d.count()?)
+            .map(|_| Some((d.str()?, d.id()?)))
+            .collect::<Option<_>>()?;
+        let starts = (0..d.count()?)
+            .map(|_| Some((d.i64()?, d.id()?)))
+            .collect::<Option<_>>()?;
+        let seen: Vec<CommitId> = d.ids()?;
+        if !seen.windows(2).all(|w| w[0] < w[1]) {
+            return None;
+        }
+        Some(Memo {
+            key,
+            refs,
+            starts,
+            seen,
+            visited: usize::try_from(d.u64()?).ok()?,
+            notes: d.strs()?,
+            commits: (0..d.count()?)
+                .map(|_| decode_commit(d))
+                .collect::<Option<_>>()?,
+        })
     }
+}
 
-    /// The commits the walk found; `None` when the memo is damaged.
-    pub fn commits(&self) -> Option<Vec<CommitInfo>> {
-        self.commits
-            .iter()
-            .map(|k| {
-                Some(CommitInfo {
-                    id: CommitId::from_hex(&k.id)?,
-                    is_merge: k.is_merge,
-                    author_name: k.author_name.clone(),
-                    author_email: k.author_email.clone(),
-                    author_time: k.author_time,
-                    author_offset: k.author_offset,
-                    commit_time: k.commit_time,
-                    order: k.order,
-                    summary: k.summary.clone(),
-                    links: k.links.clone(),
-                })
-            })
-            .collect()
+fn encode_commit(e: &mut Enc, c: &CommitInfo) {
+    e.id(&c.id);
+    e.u8(u8::from(c.is_merge));
+    e.str(&c.author_name);
+    e.str(&c.author_email);
+    e.i64(c.author_time);
+    e.i64(i64::from(c.author_offset));
+    e.i64(c.commit_time);
+    e.u64(c.order);
+    e.str(&c.summary);
+    let links = &c.links;
+    e.strs(links.sessions.iter().map(String::as_str));
+    e.u64(links.events.len() as u64);
+    for event in &links.events {
+        encode_event(e, event);
     }
+    e.strs(links.problems.iter().map(String::as_str));
+}
+
+fn decode_commit(d: &mut Dec) -> Option<CommitInfo> {
+    Some(CommitInfo {
+        id: d.id()?,
+        is_merge: d.u8()? != 0,
+        author_name: d.str()?,
+        author_email: d.str()?,
+        author_time: d.i64()?,
+        author_offset: i32::try_from(d.i64()?).ok()?,
+        commit_time: d.i64()?,
+        order: d.u64()?,
+        summary: d.str()?,
+        links: Links {
+            sessions: d.strs()?,
+            events: (0..d.count()?)
+                .map(|_| decode_event(d))
+                .collect::<Option<_>>()?,
+            problems: d.strs()?,
+        },
+    })
+}
+
+fn encode_event(e: &mut Enc, event: &Event) {
+    match event {
+        Event::Milestone { session, milestone } => {
+            e.u8(0);
+            e.opt_str(session.as_deref());
+            e.str(milestone);
+        }
+        Event::MilestoneDone { session, milestone } => {
+            e.u8(1);
+            e.opt_str(session.as_deref());
+            e.str(milestone);
+        }
+        Event::TaskDone {
+            session,
+            milestone,
+            task,
+        } => {
+            e.u8(2);
+            e.opt_str(session.as_deref());
+            e.str(milestone);
+            e.str(task);
+        }
+        Event::Effort { minutes } => {
+            e.u8(3);
+            e.u64(*minutes);
+        }
+        Event::Blocker { tag, text } => {
+            e.u8(4);
+            e.str(tag);
+            e.str(text);
+        }
+        Event::BlockerResolved { tag } => {
+            e.u8(5);
+            e.str(tag);
+        }
+    }
+}
+
+fn decode_event(d: &mut Dec) -> Option<Event> {
+    Some(match d.u8()? {
+        0 => Event::Milestone {
+            session: d.opt_str()?,
+            milestone: d.str()?,
+        },
+        1 => Event::MilestoneDone {
+            session: d.opt_str()?,
+            milestone: d.str()?,
+        },
+        2 => Event::TaskDone {
+            session: d.opt_str()?,
+            milestone: d.str()?,
+            task: d.str()?,
+        },
+        3 => Event::Effort { minutes: d.u64()? },
+        4 => Event::Blocker {
+            tag: d.str()?,
+            text: d.str()?,
+        },
+        5 => Event::BlockerResolved { tag: d.str()? },
+        _ => return None,
+    })
 }
 
 /// The file in the git directory that holds the memos of the sessions post-commit last printed.
@@ -192,17 +301,93 @@ impl MemoFile {
         }
     }
 
-    /// The memos, or none when the file is missing or does not parse.
+    /// The memos, or none when the file is missing, from another version or damaged.
     pub fn load(&self) -> Vec<Memo> {
-        std::fs::read(&self.path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        codec::read_framed(&self.path, MAGIC, VERSION)
+            .and_then(|body| decode_all(&body))
             .unwrap_or_default()
     }
 
     /// Replaces the file (temp file + rename; not synced: a lost memo costs one walk).
     pub fn save(&self, memos: &[Memo]) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec(memos).map_err(std::io::Error::other)?;
-        crate::cache::write_replacing(&self.path, &mut |out| out.write_all(&bytes))
+        let mut e = Enc::default();
+        e.u64(memos.len() as u64);
+        for m in memos {
+            m.encode(&mut e);
+        }
+        codec::write_framed(&self.path, MAGIC, VERSION, &e.into_bytes())
+    }
+}
+
+fn decode_all(body: &[u8]) -> Option<Vec<Memo>> {
+    let mut d = Dec::new(body);
+    let memos = (0..d.count()?)
+        .map(|_| Memo::decode(&mut d))
+        .collect::<Option<_>>()?;
+    d.is_done().then_some(memos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Memo {
+        let message = "x\n\nSession: s\nMilestone: a\nMilestone-Done: s/a\nTask-Done: a/t\n\
+                       Effort: 1h\nBlocker: #k stuck\nBlocker-Resolved: #k\nMilestone: bad id!\n";
+        let mut merge = CommitInfo::sample(2, "b@x", 1_700_000_100, "m\n\nSession: s\n");
+        merge.is_merge = true;
+        merge.author_offset = -330;
+        Memo {
+            key: Key {
+                tool: "0".into(),
+                name: "s".into(),
+                id: "id".into(),
+                created: 1_700_000_000,
+                branch: "session/s".into(),
+                base: "main".into(),
+                clock_skew: 86_400,
+                trailers: "cfg".into(),
+                shallow: vec![CommitId([9; 20])],
+                remotes: vec!["origin".into()],
+            },
+            refs: vec![("HEAD".into(), CommitId([1; 20]))],
+            starts: vec![(1_700_000_000, CommitId([1; 20]))],
+            seen: vec![CommitId([1; 20]), CommitId([2; 20])],
+            visited: 2,
+            notes: vec!["a note".into()],
+            commits: vec![CommitInfo::sample(1, "a@x", 1_700_000_000, message), merge],
+        }
+    }
+
+    #[test]
+    fn memos_read_back_as_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = MemoFile::new(dir.path());
+        let memos = vec![
+            sample(),
+            Memo {
+                visited: 7,
+                ..sample()
+            },
+        ];
+        assert!(memos[0].commits[0].links.events.len() >= 6);
+        assert!(!memos[0].commits[0].links.problems.is_empty());
+        file.save(&memos).expect("saved");
+        assert_eq!(file.load(), memos);
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_memo_file_reads_as_none() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = MemoFile::new(dir.path());
+        file.save(&[sample()]).expect("saved");
+        let good = std::fs::read(&file.path).expect("memo file");
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        for bytes in [&good[..good.len() - 1], &flipped[..], b"[]", b""] {
+            std::fs::write(&file.path, bytes).expect("write");
+            assert!(file.load().is_empty());
+        }
     }
 }
