@@ -168,7 +168,7 @@ impl Aggregate {
 }
 
 /// What `list` shows of a session's progress.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Summary {
     pub fraction: f64,
     pub milestones_done: usize,

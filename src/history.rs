@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::links::{self, Links};
 use crate::memo::Memo;
 use crate::progress::{CommitInfo, Tally};
-use crate::repo::{Commit, CommitId, IdSet, Repo};
+use crate::repo::{Commit, CommitId, IdSet, OLD_SLOP, Repo};
 use crate::session::Session;
 
 /// Receives the commits a walk finds.
@@ -81,8 +81,9 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Indices of the sessions `links` names that the commit time allows.
-    fn members(&self, links: &Links, commit_time: i64, out: &mut Vec<usize>) {
+    /// Indices of the sessions `links` names that the commit time allows, among those whose
+    /// bound is at most `reach` (see [`Reach`]).
+    fn members(&self, links: &Links, commit_time: i64, reach: i64, out: &mut Vec<usize>) {
         out.clear();
         for named in links.named_sessions() {
             let key = if named.len() == 36 {
@@ -92,10 +93,45 @@ impl<'a> Scope<'a> {
             };
             if let Some(&i) = self.by_key.get(&key)
                 && commit_time >= self.since[i]
+                && self.since[i] <= reach
                 && !out.contains(&i)
             {
                 out.push(i);
             }
+        }
+    }
+}
+
+/// How far each session's own walk would have gone, in a walk for several: the walk goes as
+/// far as the oldest session's bound, but a walk ends after `OLD_SLOP` + 1 commits in a row
+/// older than its bound, so a session counts only commits met before that happened for its
+/// own bound, and several sessions walked at once count what each walked alone counts.
+struct Reach {
+    /// Committer times of the last `OLD_SLOP` + 1 commits met.
+    recent: std::collections::VecDeque<i64>,
+    /// Sessions whose bound is above this have seen their walk end.
+    at: i64,
+}
+
+impl Default for Reach {
+    fn default() -> Reach {
+        Reach {
+            recent: std::collections::VecDeque::with_capacity(OLD_SLOP + 1),
+            at: i64::MAX,
+        }
+    }
+}
+
+impl Reach {
+    fn met(&mut self, time: i64) {
+        if self.recent.len() > OLD_SLOP {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(time);
+        if self.recent.len() > OLD_SLOP
+            && let Some(&newest) = self.recent.iter().max()
+        {
+            self.at = self.at.min(newest);
         }
     }
 }
@@ -167,8 +203,12 @@ fn walk_within(
     let mut members = Vec::new();
     let mut order = 0u64;
     let mut exhausted = false;
+    let mut reach = Reach::default();
     let walked = repo.walk(tips, since, &mut |c| {
         order += 1;
+        if bounded {
+            reach.met(c.committer.time);
+        }
         if order as usize > budget {
             exhausted = true;
             return Err(Error::unanswerable("the walk's budget is spent"));
@@ -177,7 +217,7 @@ fn walk_within(
         if links.is_empty() {
             return Ok(());
         }
-        scope.members(&links, c.committer.time, &mut members);
+        scope.members(&links, c.committer.time, reach.at, &mut members);
         sink.commit(&commit_info(c, links, order), &members);
         Ok(())
     });
@@ -491,7 +531,7 @@ fn advance(
         // A commit that names no session may count by the branch rule, found by another walk.
         links.named_sessions().next()?;
         let mut members = Vec::new();
-        scope.members(&links, c.committer.time, &mut members);
+        scope.members(&links, c.committer.time, i64::MAX, &mut members);
         let info = (!members.is_empty()).then(|| commit_info(c, links, 1));
         Some((me, info))
     })?;
@@ -863,15 +903,32 @@ fn listing_with(
     changed |= branches_changed;
     timings.push(("branches", clock.elapsed()));
     let mut summaries = Vec::with_capacity(sessions.len());
-    for s in sessions {
-        summaries.push(summary_of(
-            repo,
-            s,
-            config,
-            cache,
-            &branches,
-            &mut coverage,
-        )?);
+    let mut recount = Vec::new();
+    for (i, s) in sessions.iter().enumerate() {
+        match cached_summary(s, config, cache, &branches) {
+            Some(summary) => summaries.push(summary),
+            None => {
+                recount.push(i);
+                summaries.push(Summary::default());
+            }
+        }
+    }
+    if !recount.is_empty() {
+        // One walk for all of them: a walk each took minutes with thousands of such sessions.
+        let batch: Vec<Session> = recount.iter().map(|&i| sessions[i].clone()).collect();
+        let mut tallies = Tallies::new(&batch);
+        let cov = walk_from(repo, &tips, &batch, config, true, &mut tallies)?;
+        coverage.truncated_at.extend(cov.truncated_at);
+        for ((&i, s), tally) in recount.iter().zip(&batch).zip(tallies.tallies) {
+            let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
+            summaries[i] = Summary {
+                fraction: p.fraction,
+                milestones_done: p.milestones_done,
+                milestones_total: p.milestones_total,
+                commits: p.commits,
+                open_blockers: p.open_blockers().count(),
+            };
+        }
     }
     if cache.aggregates.is_damaged() {
         // An entry that does not decode would read as empty: start over without the cache.
@@ -888,15 +945,14 @@ fn listing_with(
 }
 
 /// One session's `list` numbers from the aggregates in `cache` and the branch-rule results
-/// checked in this run.
-fn summary_of(
-    repo: &Repo,
+/// checked in this run; `None` when they cannot tell: the session is named both by name and by
+/// id, or by commits from before it existed, and its commits must be counted one by one.
+fn cached_summary(
     s: &Session,
     config: &Config,
     cache: &Cache,
     branches: &[BranchEntry],
-    coverage: &mut Coverage,
-) -> Result<Summary> {
+) -> Option<Summary> {
     let id = s.id_string();
     let by_name = cache
         .aggregates
@@ -909,31 +965,17 @@ fn summary_of(
         (Some(a), None) | (None, Some(a)) => a.earliest >= since,
         (None, None) => true,
     };
-    if exact {
-        let mut agg = by_name.or(by_id).unwrap_or_default();
-        if let Some(b) = branches
-            .iter()
-            .find(|b| b.branch == s.branch && b.base == s.base)
-        {
-            agg.merge(&b.aggregate);
-        }
-        return Ok(agg.summary(s));
+    if !exact {
+        return None;
     }
-    // Named both ways, or by commits from before it existed: count it exactly.
-    let (commits, cov) = session_commits(repo, s, config)?;
-    coverage.truncated_at.extend(cov.truncated_at);
-    let mut tally = Tally::new(s);
-    for c in &commits {
-        tally.add(s, c);
+    let mut agg = by_name.or(by_id).unwrap_or_default();
+    if let Some(b) = branches
+        .iter()
+        .find(|b| b.branch == s.branch && b.base == s.base)
+    {
+        agg.merge(&b.aggregate);
     }
-    let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
-    Ok(Summary {
-        fraction: p.fraction,
-        milestones_done: p.milestones_done,
-        milestones_total: p.milestones_total,
-        commits: p.commits,
-        open_blockers: p.open_blockers().count(),
-    })
+    Some(agg.summary(s))
 }
 
 /// Brings the branch-rule aggregates of every (branch, base) pair in use up to date; returns

@@ -172,3 +172,119 @@ fn list_agrees_with_status() {
         assert_eq!(entry["commits"], status["commits"], "{name}");
     }
 }
+
+/// A session file with `created` at `created` (seconds).
+fn session_text(name: &str, id: &str, created: i64) -> String {
+    let created = chrono::DateTime::from_timestamp(created, 0)
+        .expect("valid time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    format!(
+        "schema = 1\nid = \"{id}\"\nname = \"{name}\"\nbranch = \"session/{name}\"\n\
+         base = \"main\"\ncreated = {created}\nstatus = \"active\"\n"
+    )
+}
+
+/// Sessions that `list` must count commit by commit (named by commits from before they
+/// existed, or by both name and id) are counted in one walk, and each one as its own walk
+/// counts it: that walk ends after a run of commits older than the session, so it does not
+/// reach a commit below them, even though the walk for an older session goes on past it.
+#[test]
+fn sessions_counted_together_count_as_each_alone() {
+    const DAY: i64 = 86_400;
+    let repo = TestRepo::with_commit();
+    let t = repo.now();
+    let b_id = "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9b";
+    repo.write(".sessions/b.toml", &session_text("b", b_id, t));
+    repo.write(
+        ".sessions/a.toml",
+        &session_text("a", "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9a", t + 10 * DAY),
+    );
+    repo.commit("Sessions");
+    let at = |when: i64, message: &str| {
+        repo.tick(when - repo.now());
+        repo.commit(message);
+    };
+    at(t + DAY, "Before a existed\n\nSession: a");
+    at(t + 20 * DAY, "Buried under older commits\n\nSession: a");
+    at(t + 2 * DAY, "By name\n\nSession: b");
+    at(t + 2 * DAY, &format!("By id\n\nSession: {b_id}"));
+    for i in 0..40 {
+        at(t + 2 * DAY + i, &format!("Old {i}"));
+    }
+    at(t + 21 * DAY, "On top\n\nSession: a");
+    repo.tick(t + 30 * DAY - repo.now());
+
+    let listed: serde_json::Value = serde_json::from_str(&same(&repo, "the set-up")).expect("json");
+    for name in ["a", "b"] {
+        let entry = listed
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|e| e["name"] == name)
+            .expect("listed");
+        let status = repo.json(&["status", name]);
+        assert_eq!(entry["commits"], status["commits"], "{name}");
+        assert_eq!(entry["progress"], status["progress"], "{name}");
+    }
+    assert_eq!(repo.json(&["status", "a"])["commits"], 1);
+    assert_eq!(repo.json(&["status", "b"])["commits"], 2);
+}
+
+/// Many sessions named by commits from before they existed: `list` counts them all in one
+/// walk, and agrees with `status` and with itself without the cache.
+#[test]
+fn many_sessions_named_before_they_existed_agree_with_status() {
+    let repo = generated(1500);
+    let mut moved = Vec::new();
+    let dir = repo.path.join(".sessions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect(".sessions")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_stem().is_some_and(|s| s != "config"))
+        .collect();
+    files.sort();
+    let count = |name: &str| repo.json(&["status", name])["commits"].as_u64();
+    let mut before = Vec::new();
+    for path in files.iter().step_by(2) {
+        let text = std::fs::read_to_string(path).expect("session file");
+        let Some(line) = text.lines().find(|l| l.starts_with("created = ")) else {
+            continue;
+        };
+        // A day and two hours later: with a day's clock skew allowed, commits of its first two
+        // hours now predate it, and later ones still count.
+        let created = chrono::DateTime::parse_from_rfc3339(line.trim_start_matches("created = "))
+            .expect("created parses");
+        let later = (created + chrono::Duration::hours(26))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let name = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        before.push(count(&name));
+        std::fs::write(path, text.replace(line, &format!("created = {later}"))).expect("write");
+        moved.push(name);
+    }
+    assert!(moved.len() >= 3, "{moved:?}");
+    repo.commit("Move the sessions' start");
+    // Some lost commits to the move (named from before the session existed), some kept some.
+    let after: Vec<_> = moved.iter().map(|n| count(n)).collect();
+    assert!(
+        after.iter().zip(&before).any(|(a, b)| a < b),
+        "{before:?} {after:?}"
+    );
+    assert!(after.iter().any(|a| a.is_some_and(|a| a > 0)), "{after:?}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&same(&repo, "moving created")).expect("json");
+    for name in &moved {
+        let entry = listed
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|e| e["name"] == name.as_str())
+            .expect("listed");
+        let status = repo.json(&["status", name]);
+        assert_eq!(entry["commits"], status["commits"], "{name}");
+        assert_eq!(entry["progress"], status["progress"], "{name}");
+    }
+}
