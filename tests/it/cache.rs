@@ -165,8 +165,25 @@ fn no_cache_reads_and_writes_no_cache() {
 fn list_agrees_with_status() {
     let repo = generated(1500);
     let listed: serde_json::Value = serde_json::from_str(&list(&repo, &[])).expect("json");
-    for entry in listed.as_array().expect("array").iter().step_by(7) {
-        let name = entry["name"].as_str().expect("name");
+    let names: Vec<&str> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .step_by(7)
+        .map(|e| e["name"].as_str().expect("name"))
+        .collect();
+    assert_agree_with_status(&repo, &listed, &names);
+}
+
+/// Asserts that `list`'s numbers for each of `names` in `listed` are `status`'s.
+fn assert_agree_with_status(repo: &TestRepo, listed: &serde_json::Value, names: &[&str]) {
+    for &name in names {
+        let entry = listed
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|e| e["name"] == name)
+            .expect("listed");
         let status = repo.json(&["status", name]);
         assert_eq!(entry["progress"], status["progress"], "{name}");
         assert_eq!(entry["commits"], status["commits"], "{name}");
@@ -215,17 +232,7 @@ fn sessions_counted_together_count_as_each_alone() {
     repo.tick(t + 30 * DAY - repo.now());
 
     let listed: serde_json::Value = serde_json::from_str(&same(&repo, "the set-up")).expect("json");
-    for name in ["a", "b"] {
-        let entry = listed
-            .as_array()
-            .expect("array")
-            .iter()
-            .find(|e| e["name"] == name)
-            .expect("listed");
-        let status = repo.json(&["status", name]);
-        assert_eq!(entry["commits"], status["commits"], "{name}");
-        assert_eq!(entry["progress"], status["progress"], "{name}");
-    }
+    assert_agree_with_status(&repo, &listed, &["a", "b"]);
     assert_eq!(repo.json(&["status", "a"])["commits"], 1);
     assert_eq!(repo.json(&["status", "b"])["commits"], 2);
 }
@@ -276,15 +283,6 @@ fn many_sessions_named_before_they_existed_agree_with_status() {
     assert!(after.iter().any(|a| a.is_some_and(|a| a > 0)), "{after:?}");
     let listed: serde_json::Value =
         serde_json::from_str(&same(&repo, "moving created")).expect("json");
-    for name in &moved {
-        let entry = listed
-            .as_array()
-            .expect("array")
-            .iter()
-            .find(|e| e["name"] == name.as_str())
-            .expect("listed");
-        let status = repo.json(&["status", name]);
-        assert_eq!(entry["commits"], status["commits"], "{name}");
-        assert_eq!(entry["progress"], status["progress"], "{name}");
-    }
+    let names: Vec<&str> = moved.iter().map(String::as_str).collect();
+    assert_agree_with_status(&repo, &listed, &names);
 }
