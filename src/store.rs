@@ -179,21 +179,31 @@ impl Store {
 
     /// Every session, and every file that failed to load.
     pub fn load_all(&self) -> Result<(Vec<Session>, Vec<FileProblem>)> {
-        self.load_all_cached(&mut Table::default(), i64::MIN)
+        self.load_all_cached(None, i64::MIN)
             .map(|(s, p, _)| (s, p))
     }
 
     /// As [`Store::load_all`], reusing `cached` parses of files that `stat` shows unchanged
     /// since `written_at` (seconds; files touched within two seconds of it are re-read, as git
-    /// does for its index). `cached` is updated; the flag says whether it changed.
+    /// does for its index). `cached` is updated; the flag says whether it changed. Without
+    /// `cached`, every file is parsed and no copy is kept.
     pub fn load_all_cached(
         &self,
-        cached: &mut Table<FileEntry>,
+        cached: Option<&mut Table<FileEntry>>,
         written_at: i64,
     ) -> Result<(Vec<Session>, Vec<FileProblem>, bool)> {
         let mut sessions = Vec::new();
         let mut problems = Vec::new();
         let stems = self.stems()?;
+        let Some(cached) = cached else {
+            for stem in stems {
+                match self.load_stem(&stem) {
+                    Ok(s) => sessions.push(s),
+                    Err(p) => problems.push(p),
+                }
+            }
+            return Ok((sessions, problems, false));
+        };
         let mut changed = false;
         for gone in cached.keys() {
             if stems.binary_search(&gone).is_err() {

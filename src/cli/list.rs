@@ -45,7 +45,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     trace.mark("load cache");
     let (mut sessions, problems, files_changed) = ctx
         .store
-        .load_all_cached(&mut cache.files, cache.written_at)?;
+        .load_all_cached(
+            (!ctx.no_cache).then_some(&mut cache.files),
+            cache.written_at,
+        )?;
     let on_branches = super::branch_only_sessions(&ctx.repo, &ctx.store, &ctx.config, true);
     if !on_branches.is_empty() {
         sessions.extend(on_branches);
