@@ -272,17 +272,25 @@ fn main() {
     let empty_hooks = o.dir.join("no-hooks");
     std::fs::create_dir_all(&empty_hooks).expect("empty hooks dir");
     let no_hooks = format!("core.hooksPath={}", empty_hooks.display());
-    // The floor any hooks pay: git running three that do nothing.
-    let noop_hooks = o.dir.join("noop-hooks");
-    std::fs::create_dir_all(&noop_hooks).expect("no-op hooks dir");
-    for name in ["prepare-commit-msg", "commit-msg", "post-commit"] {
-        let path = noop_hooks.join(name);
-        std::fs::write(&path, "#!/bin/sh\nexit 0\n").expect("no-op hook");
-        let mut perm = std::fs::metadata(&path).expect("no-op hook").permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-        std::fs::set_permissions(&path, perm).expect("no-op hook mode");
-    }
-    let noop = format!("core.hooksPath={}", noop_hooks.display());
+    // The floor any hooks pay: git running three that do nothing, and three that only start
+    // git-session (what no hook that runs the binary can go below).
+    let hooks_dir = |dir: &str, script: &str| {
+        let hooks = o.dir.join(dir);
+        std::fs::create_dir_all(&hooks).expect("hooks dir");
+        for name in ["prepare-commit-msg", "commit-msg", "post-commit"] {
+            let path = hooks.join(name);
+            std::fs::write(&path, script).expect("hook");
+            let mut perm = std::fs::metadata(&path).expect("hook").permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+            std::fs::set_permissions(&path, perm).expect("hook mode");
+        }
+        format!("core.hooksPath={}", hooks.display())
+    };
+    let noop = hooks_dir("noop-hooks", "#!/bin/sh\nexit 0\n");
+    let start_only = hooks_dir(
+        "start-hooks",
+        "#!/bin/sh\nexec git-session --version >/dev/null\n",
+    );
     let commit_args = |hooks: Option<&str>, n: usize| {
         let mut args: Vec<String> = Vec::new();
         if let Some(h) = hooks {
@@ -305,21 +313,28 @@ fn main() {
     // The hooked commit is timed twice: right after a commit made without the hooks (so
     // post-commit has to walk), and after one made through them, as when committing normally
     // (post-commit builds on what it kept of its last walk).
-    let mut times: [Vec<Duration>; 4] = Default::default();
+    let mut times: [Vec<Duration>; 5] = Default::default();
     let runs = o.runs.max(5) * 2;
     for n in 0..runs {
-        times[0].push(git_commit(Some(&no_hooks), 4 * n));
-        times[1].push(git_commit(Some(&noop), 4 * n + 1));
-        times[2].push(git_commit(None, 4 * n + 2));
-        times[3].push(git_commit(None, 4 * n + 3));
+        times[0].push(git_commit(Some(&no_hooks), 5 * n));
+        times[1].push(git_commit(Some(&noop), 5 * n + 1));
+        times[4].push(git_commit(Some(&start_only), 5 * n + 2));
+        times[2].push(git_commit(None, 5 * n + 3));
+        times[3].push(git_commit(None, 5 * n + 4));
     }
-    let args = commit_args(None, 4 * runs);
+    let args = commit_args(None, 5 * runs);
     let (_, commit_rss) = measure(
         "git",
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &work,
     );
-    let [plain_commit, floor_commit, cold_commit, hooked_commit] = times.map(|mut v| {
+    let [
+        plain_commit,
+        floor_commit,
+        cold_commit,
+        hooked_commit,
+        start_commit,
+    ] = times.map(|mut v| {
         v.sort();
         v[v.len() / 2]
     });
@@ -413,6 +428,10 @@ fn main() {
         "          git commit without hooks: {:.1} ms; through three hooks that do nothing: {}",
         plain_commit.as_secs_f64() * 1e3,
         ms_and_ratio(floor_commit)
+    );
+    println!(
+        "          through three hooks that only start git-session: {}",
+        ms_and_ratio(start_commit)
     );
     println!(
         "          through the hooks right after a commit made without them: {}",

@@ -179,8 +179,7 @@ impl Store {
 
     /// Every session, and every file that failed to load.
     pub fn load_all(&self) -> Result<(Vec<Session>, Vec<FileProblem>)> {
-        self.load_all_cached(None, i64::MIN)
-            .map(|(s, p, _)| (s, p))
+        self.load_all_cached(None, i64::MIN).map(|(s, p, _)| (s, p))
     }
 
     /// As [`Store::load_all`], reusing `cached` parses of files that `stat` shows unchanged

@@ -43,12 +43,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         file.load().unwrap_or_default()
     };
     trace.mark("load cache");
-    let (mut sessions, problems, files_changed) = ctx
-        .store
-        .load_all_cached(
-            (!ctx.no_cache).then_some(&mut cache.files),
-            cache.written_at,
-        )?;
+    let (mut sessions, problems, files_changed) = ctx.store.load_all_cached(
+        (!ctx.no_cache).then_some(&mut cache.files),
+        cache.written_at,
+    )?;
     let on_branches = super::branch_only_sessions(&ctx.repo, &ctx.store, &ctx.config, true);
     if !on_branches.is_empty() {
         sessions.extend(on_branches);
