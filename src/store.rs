@@ -7,9 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use std::collections::BTreeMap;
-
 use crate::cache::{FileEntry, FileStamp, Table};
+use crate::codec::{self, Dec, Enc};
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::name::Name;
@@ -262,19 +261,21 @@ impl Store {
     /// speed.
     pub fn index(&self) -> Result<(Vec<IndexEntry>, Vec<FileProblem>)> {
         let path = self.state_dir.join("sessions-index");
-        let (written_at, mut known) = read_index(&path);
+        let (written_at, known) = read_index(&path);
         let stems = self.stems_with_stamps()?;
         let mut entries = Vec::with_capacity(stems.len());
         let mut problems = Vec::new();
         let mut changed = known.len() != stems.len();
+        // Both lists are sorted by stem: one pass pairs them.
+        let mut known = known.into_iter().peekable();
         for (stem, stamp) in stems {
+            while known.next_if(|k| k.stem < stem).is_some() {}
             let settled = |s: &FileStamp| {
                 s.mtime_ns / 1_000_000_000 < written_at.saturating_sub(2)
                     && s.ctime_ns / 1_000_000_000 < written_at.saturating_sub(2)
             };
             if let Some(stamp) = stamp.filter(settled)
-                && let Some((held, entry)) = known.remove(&stem)
-                && held == stamp
+                && let Some(entry) = known.next_if(|k| k.stem == stem && k.stamp == Some(stamp))
             {
                 entries.push(entry);
                 continue;
@@ -452,73 +453,57 @@ pub struct IndexEntry {
     stamp: Option<FileStamp>,
 }
 
-/// The index file: a first line with the time it was written, then one line per file:
-/// stem, len, mtime, ctime, inode, branch, id, separated by tabs (none of them can hold a tab).
-fn read_index(path: &Path) -> (i64, BTreeMap<String, (FileStamp, IndexEntry)>) {
-    let mut known = BTreeMap::new();
-    let Ok(text) = fs::read_to_string(path) else {
-        return (i64::MIN, known);
-    };
-    let mut lines = text.lines();
-    let written_at = lines
-        .next()
-        .and_then(|l| l.strip_prefix("git-session index 1 "))
-        .and_then(|t| t.parse().ok());
-    let Some(written_at) = written_at else {
-        return (i64::MIN, known);
-    };
-    for line in lines {
-        let f: Vec<&str> = line.split('\t').collect();
-        let [stem, len, mtime, ctime, ino, branch, id] = f[..] else {
-            return (i64::MIN, BTreeMap::new());
-        };
-        let (Ok(len), Ok(mtime_ns), Ok(ctime_ns), Ok(ino)) =
-            (len.parse(), mtime.parse(), ctime.parse(), ino.parse())
-        else {
-            return (i64::MIN, BTreeMap::new());
-        };
-        let stamp = FileStamp {
-            len,
-            mtime_ns,
-            ctime_ns,
-            ino,
-        };
-        let entry = IndexEntry {
-            stem: stem.to_string(),
-            branch: branch.to_string(),
-            id: id.to_string(),
-            stamp: Some(stamp),
-        };
-        known.insert(stem.to_string(), (stamp, entry));
-    }
-    (written_at, known)
+const INDEX_MAGIC: &[u8; 8] = b"GSINDEX\0";
+/// 2: binary, in the cache's frame (1 was text).
+const INDEX_VERSION: u32 = 2;
+
+/// The index file: the time it was written, then per regular file, sorted by stem: stem, `stat`
+/// data, branch and id. Missing, damaged or unsorted, it reads as empty (every file is read).
+fn read_index(path: &Path) -> (i64, Vec<IndexEntry>) {
+    let decoded = codec::read_framed(path, INDEX_MAGIC, INDEX_VERSION).and_then(|body| {
+        let mut d = Dec::new(&body);
+        let written_at = d.i64()?;
+        let entries: Vec<IndexEntry> = (0..d.count()?)
+            .map(|_| {
+                Some(IndexEntry {
+                    stem: d.str()?,
+                    stamp: Some(FileStamp {
+                        len: d.u64()?,
+                        mtime_ns: d.i64()?,
+                        ctime_ns: d.i64()?,
+                        ino: d.u64()?,
+                    }),
+                    branch: d.str()?,
+                    id: d.str()?,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let sorted = entries.windows(2).all(|w| w[0].stem < w[1].stem);
+        (d.is_done() && sorted).then_some((written_at, entries))
+    });
+    decoded.unwrap_or((i64::MIN, Vec::new()))
 }
 
 fn write_index(path: &Path, entries: &[IndexEntry]) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let mut text = format!("git-session index 1 {now}\n");
-    for e in entries {
-        let Some(s) = e.stamp else { continue };
-        if [&e.stem, &e.branch, &e.id]
-            .iter()
-            .any(|f| f.contains(['\t', '\n']))
-        {
-            continue;
-        }
-        text.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-            e.stem, s.len, s.mtime_ns, s.ctime_ns, s.ino, e.branch, e.id
-        ));
+    let stamped: Vec<(&IndexEntry, FileStamp)> =
+        entries.iter().filter_map(|e| Some((e, e.stamp?))).collect();
+    let mut e = Enc::default();
+    e.i64(now);
+    e.u64(stamped.len() as u64);
+    for (entry, s) in stamped {
+        e.str(&entry.stem);
+        e.u64(s.len);
+        e.i64(s.mtime_ns);
+        e.i64(s.ctime_ns);
+        e.u64(s.ino);
+        e.str(&entry.branch);
+        e.str(&entry.id);
     }
-    if let Some(dir) = path.parent()
-        && fs::create_dir_all(dir).is_ok()
-        && let Ok(mut tmp) = tempfile::Builder::new().prefix(".index-").tempfile_in(dir)
-        && tmp.write_all(text.as_bytes()).is_ok()
-    {
-        let _ = tmp.persist(path);
-    }
+    // Failing to write it costs only speed.
+    let _ = codec::write_framed(path, INDEX_MAGIC, INDEX_VERSION, &e.into_bytes());
 }
 
 /// A session file's bytes as text: UTF-8, a leading byte order mark dropped. The same rule
@@ -827,6 +812,91 @@ fn break_if_stale(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_index_reads_back_as_written_and_damage_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sessions-index");
+        let entry = |stem: &str, ino: u64| IndexEntry {
+            stem: stem.to_string(),
+            branch: format!("session/{stem}\twith a tab"),
+            id: "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e".to_string(),
+            stamp: Some(FileStamp {
+                len: 10,
+                mtime_ns: -5,
+                ctime_ns: 1_700_000_000_000_000_000,
+                ino,
+            }),
+        };
+        let unstamped = IndexEntry {
+            stamp: None,
+            ..entry("c", 3)
+        };
+        write_index(&path, &[entry("a", 1), entry("b", 2), unstamped]);
+        let (written_at, read) = read_index(&path);
+        assert!(written_at > 1_700_000_000);
+        assert_eq!(read, [entry("a", 1), entry("b", 2)]);
+        write_index(&path, &[entry("b", 2), entry("a", 1)]);
+        assert_eq!(read_index(&path), (i64::MIN, Vec::new()), "unsorted");
+        write_index(&path, &[entry("a", 1)]);
+        let mut bytes = fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_index(&path), (i64::MIN, Vec::new()), "damaged");
+        fs::write(&path, "git-session index 1 0\n").unwrap();
+        assert_eq!(
+            read_index(&path),
+            (i64::MIN, Vec::new()),
+            "the old text form"
+        );
+    }
+
+    #[test]
+    fn the_session_index_follows_files_added_removed_and_edited() {
+        let top = tempfile::tempdir().unwrap();
+        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
+        fs::create_dir_all(store.dir()).unwrap();
+        let write = |stem: &str, branch: &str| {
+            let text = format!(
+                "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e\"\nname = \"{stem}\"\n\
+                 branch = \"{branch}\"\nbase = \"main\"\ncreated = 2026-11-24T09:00:00Z\n\
+                 status = \"active\"\n"
+            );
+            fs::write(store.dir().join(format!("{stem}.toml")), text).unwrap();
+        };
+        let branches = || -> Vec<(String, String)> {
+            let (entries, problems) = store.index().unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            entries.into_iter().map(|e| (e.stem, e.branch)).collect()
+        };
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        for stem in ["b", "d", "f"] {
+            write(stem, &format!("session/{stem}"));
+        }
+        // Files are trusted by their stat only once older than the index by two seconds.
+        std::thread::sleep(Duration::from_millis(3100));
+        assert_eq!(
+            branches(),
+            pairs(&[("b", "session/b"), ("d", "session/d"), ("f", "session/f")])
+        );
+        write("a", "session/a");
+        write("e", "session/e");
+        fs::remove_file(store.dir().join("d.toml")).unwrap();
+        write("f", "elsewhere");
+        let expected = pairs(&[
+            ("a", "session/a"),
+            ("b", "session/b"),
+            ("e", "session/e"),
+            ("f", "elsewhere"),
+        ]);
+        assert_eq!(branches(), expected);
+        assert_eq!(branches(), expected);
+    }
 
     #[test]
     fn atomic_write_refuses_to_clobber_unless_asked() {
