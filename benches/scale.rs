@@ -44,6 +44,10 @@ fn options() -> Options {
     o
 }
 
+/// The session whose branch the plain-message commits are made on.
+const PLAIN_SESSION: &str = "bench-plain-message";
+const PLAIN_BRANCH: &str = "session/bench-plain-message";
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_git-session")
 }
@@ -212,14 +216,16 @@ fn main() {
     let cache_dir = work.join(".git/git-session");
     // Every run starts from the generated history: earlier runs' commits would make the
     // session the hooks report on longer with each run.
-    run_ok(
-        {
-            let mut c = cmd("git", &work);
-            c.args(["reset", "-q", "--hard", "origin/main"]);
-            c
-        },
-        "git reset",
-    );
+    let git = |args: &[&str]| {
+        let mut c = cmd("git", &work);
+        c.args(args);
+        c
+    };
+    // A run that stopped half-way may have left the session branch of the plain-message
+    // commits checked out.
+    run_ok(git(&["checkout", "-q", "-f", "main"]), "git checkout main");
+    let _ = git(&["branch", "-q", "-D", PLAIN_BRANCH]).status();
+    run_ok(git(&["reset", "-q", "--hard", "origin/main"]), "git reset");
     let _ = std::fs::remove_dir_all(&cache_dir);
     let git_log_args = ["log", "--format=%H%x00%(trailers:only,unfold)", "HEAD"];
 
@@ -328,6 +334,47 @@ fn main() {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &work,
     );
+    // The everyday commit: on a session's branch, a message that names no session, which the
+    // hooks must stamp after finding the branch's session among all the session files.
+    run_ok(
+        {
+            let mut c = cmd(bin(), &work);
+            c.args(["start", PLAIN_SESSION, "--milestone", "a"]);
+            c
+        },
+        "git session start",
+    );
+    run_ok(
+        git(&[
+            "commit",
+            "-q",
+            "--no-verify",
+            "-m",
+            "Start the plain-message session",
+        ]),
+        "git commit",
+    );
+    let plain_message = |hooks: Option<&str>, n: usize| {
+        let message = format!("Plain commit {n}");
+        let mut args = Vec::new();
+        if let Some(h) = hooks {
+            args.extend(["-c", h]);
+        }
+        args.extend(["commit", "-q", "--allow-empty", "-m", &message]);
+        timed("git", &args, &work)
+    };
+    let mut plain_times: [Vec<Duration>; 2] = Default::default();
+    for n in 0..runs {
+        plain_times[0].push(plain_message(Some(&no_hooks), 3 * n));
+        plain_message(None, 3 * n + 1);
+        plain_times[1].push(plain_message(None, 3 * n + 2));
+    }
+    let [plain_unhooked, plain_hooked] = plain_times.map(|mut v| {
+        v.sort();
+        v[v.len() / 2]
+    });
+    run_ok(git(&["checkout", "-q", "-f", "main"]), "git checkout main");
+    run_ok(git(&["branch", "-q", "-D", PLAIN_BRANCH]), "git branch -D");
     let [
         plain_commit,
         floor_commit,
@@ -376,6 +423,13 @@ fn main() {
             base: plain_commit,
             goal: 2.0,
             rss: commit_rss,
+        },
+        Row {
+            measure: "the same, message naming no session",
+            ours: plain_hooked,
+            base: plain_unhooked,
+            goal: 2.0,
+            rss: None,
         },
     ];
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -436,6 +490,11 @@ fn main() {
     println!(
         "          through the hooks right after a commit made without them: {}",
         ms_and_ratio(cold_commit)
+    );
+    println!(
+        "          on a session's branch, a message naming no session: {:.1} ms without hooks, {:.1} ms through them",
+        plain_unhooked.as_secs_f64() * 1e3,
+        plain_hooked.as_secs_f64() * 1e3
     );
     println!();
     println!(
