@@ -56,19 +56,25 @@ impl Coverage {
     }
 }
 
-/// The sessions a walk looks for, indexed by name and id.
+/// The sessions a walk looks for, indexed by name and id. A key may stand for several: two
+/// session files can carry the same id (a copied file), and each counts what names it, as each
+/// walked alone would.
 struct Scope<'a> {
     sessions: &'a [Session],
-    by_key: HashMap<String, usize>,
+    by_key: HashMap<String, Vec<usize>>,
     since: Vec<i64>,
 }
 
 impl<'a> Scope<'a> {
     fn new(sessions: &'a [Session], skew: i64) -> Scope<'a> {
-        let mut by_key = HashMap::new();
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, s) in sessions.iter().enumerate() {
-            by_key.insert(s.name.to_string(), i);
-            by_key.insert(s.id_string(), i);
+            for key in [s.name.to_string(), s.id_string()] {
+                let list = by_key.entry(key).or_default();
+                if !list.contains(&i) {
+                    list.push(i);
+                }
+            }
         }
         let since = sessions
             .iter()
@@ -91,12 +97,10 @@ impl<'a> Scope<'a> {
             } else {
                 named.to_string()
             };
-            if let Some(&i) = self.by_key.get(&key)
-                && commit_time >= self.since[i]
-                && self.since[i] <= reach
-                && !out.contains(&i)
-            {
-                out.push(i);
+            for &i in self.by_key.get(&key).into_iter().flatten() {
+                if commit_time >= self.since[i] && self.since[i] <= reach && !out.contains(&i) {
+                    out.push(i);
+                }
             }
         }
     }
@@ -206,7 +210,8 @@ fn walk_within(
     let mut reach = Reach::default();
     let walked = repo.walk(tips, since, &mut |c| {
         order += 1;
-        if bounded {
+        // One session's walk ends where its bound says: nothing to emulate.
+        if bounded && sessions.len() > 1 {
             reach.met(c.committer.time);
         }
         if order as usize > budget {
@@ -473,7 +478,6 @@ fn advance(
         return Ok(None);
     }
     let (old_refs, starts) = (&memo.refs, &memo.starts);
-    let mut commits = memo.commits.clone();
     let Ok(crate::repo::Head::Branch(branch)) = repo.head() else {
         return Ok(None);
     };
@@ -541,6 +545,7 @@ fn advance(
     // Ranks as the new walk gives them: HEAD is met first, then all the memo's walk met; the
     // branch rule's walk meets HEAD first too when HEAD is on the session's branch.
     let branch_rule_moved = session.branch != session.base && session.branch == branch;
+    let mut commits = memo.commits.clone();
     for c in &mut commits {
         if branch_rule_moved || c.links.named_sessions().next().is_some() {
             let Some(next) = c.order.checked_add(1) else {

@@ -203,10 +203,13 @@ fn session_text(name: &str, id: &str, created: i64) -> String {
 
 /// Sessions that `list` must count commit by commit (named by commits from before they
 /// existed, or by both name and id) are counted in one walk, and each one as its own walk
-/// counts it: that walk ends after a run of commits older than the session, so it does not
-/// reach a commit below them, even though the walk for an older session goes on past it.
-#[test]
-fn sessions_counted_together_count_as_each_alone() {
+/// counts it. Session `a`'s walk ends at the 33rd commit in a row older than its bound, so a
+/// commit of `a` below `run` such commits counts only when they are 32 at most; one dated
+/// exactly at the bound (`tie_at`) is not older and breaks the run. The walk for `b`, an
+/// older session counted in the same walk, goes on past them. With `top`, a commit of `a`
+/// sits above the run; without, the walk starts in it. Returns what `status a` counts, after
+/// checking that `list` counts the same, with and without the cache.
+fn count_below_old_commits(run: usize, tie_at: Option<usize>, top: bool) -> u64 {
     const DAY: i64 = 86_400;
     let repo = TestRepo::with_commit();
     let t = repo.now();
@@ -216,24 +219,89 @@ fn sessions_counted_together_count_as_each_alone() {
         ".sessions/a.toml",
         &session_text("a", "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9a", t + 10 * DAY),
     );
-    repo.commit("Sessions");
+    // `a`'s bound: its creation less the default clock skew of a day.
+    let bound = t + 9 * DAY;
+    // repo.commit moves the clock on by 600 s first.
     let at = |when: i64, message: &str| {
-        repo.tick(when - repo.now());
+        repo.tick(when - 600 - repo.now());
         repo.commit(message);
     };
+    at(t + 60, "Sessions");
+    at(t + 120, "By name\n\nSession: b");
+    at(t + 180, &format!("By id\n\nSession: {b_id}"));
     at(t + DAY, "Before a existed\n\nSession: a");
-    at(t + 20 * DAY, "Buried under older commits\n\nSession: a");
-    at(t + 2 * DAY, "By name\n\nSession: b");
-    at(t + 2 * DAY, &format!("By id\n\nSession: {b_id}"));
-    for i in 0..40 {
-        at(t + 2 * DAY + i, &format!("Old {i}"));
+    at(t + 20 * DAY, "Below the old commits\n\nSession: a");
+    for i in 0..run {
+        let when = if tie_at == Some(i) {
+            bound
+        } else {
+            t + 2 * DAY + i as i64
+        };
+        at(when, &format!("Old {i}"));
     }
-    at(t + 21 * DAY, "On top\n\nSession: a");
+    if top {
+        at(t + 21 * DAY, "On top\n\nSession: a");
+    }
     repo.tick(t + 30 * DAY - repo.now());
 
     let listed: serde_json::Value = serde_json::from_str(&same(&repo, "the set-up")).expect("json");
     assert_agree_with_status(&repo, &listed, &["a", "b"]);
-    assert_eq!(repo.json(&["status", "a"])["commits"], 1);
+    assert_eq!(repo.json(&["status", "b"])["commits"], 2);
+    repo.json(&["status", "a"])["commits"]
+        .as_u64()
+        .expect("a count")
+}
+
+#[test]
+fn sessions_counted_together_count_as_each_alone() {
+    assert_eq!(
+        count_below_old_commits(32, None, true),
+        2,
+        "32 older commits"
+    );
+    assert_eq!(
+        count_below_old_commits(33, None, true),
+        1,
+        "33 older commits"
+    );
+    assert_eq!(
+        count_below_old_commits(40, None, true),
+        1,
+        "40 older commits"
+    );
+    assert_eq!(
+        count_below_old_commits(40, Some(20), true),
+        2,
+        "one at the bound"
+    );
+    assert_eq!(
+        count_below_old_commits(32, None, false),
+        1,
+        "32 at the start"
+    );
+    assert_eq!(
+        count_below_old_commits(33, None, false),
+        0,
+        "33 at the start"
+    );
+}
+
+/// Two session files with the same id (a copied file): each counts what names it, by name or
+/// by the id, in `list` as in `status`.
+#[test]
+fn sessions_sharing_an_id_each_count_what_names_them() {
+    let repo = TestRepo::with_commit();
+    let t = repo.now();
+    let id = "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e";
+    repo.write(".sessions/a.toml", &session_text("a", id, t));
+    repo.write(".sessions/b.toml", &session_text("b", id, t));
+    repo.commit("Sessions");
+    repo.commit("A\n\nSession: a");
+    repo.commit("B\n\nSession: b");
+    repo.commit(&format!("Both\n\nSession: {id}"));
+    let listed: serde_json::Value = serde_json::from_str(&same(&repo, "the set-up")).expect("json");
+    assert_agree_with_status(&repo, &listed, &["a", "b"]);
+    assert_eq!(repo.json(&["status", "a"])["commits"], 2);
     assert_eq!(repo.json(&["status", "b"])["commits"], 2);
 }
 
