@@ -1,6 +1,6 @@
-//! The little-endian encoding of the files the tool keeps in the git directory (the cache and
-//! post-commit's memo), and their frame: magic, version, length and checksum, so that a file
-//! from another version, cut short or damaged reads as missing.
+//! The little-endian encoding of the files the tool keeps in the git directory (the cache,
+//! post-commit's memo and the session index), and their frame: magic, version, length and
+//! checksum, so that a file from another version, cut short or damaged reads as missing.
 
 use std::io::Read;
 use std::path::Path;

@@ -21,9 +21,9 @@ const VERSION: u32 = 4;
 pub struct Memo {
     key: Key,
     /// The refs the walk started from, sorted by name.
-    pub refs: Vec<(String, CommitId)>,
+    pub(crate) refs: Vec<(String, CommitId)>,
     /// The tips the walk started from, with their committer times.
-    pub starts: Vec<(i64, CommitId)>,
+    pub(crate) starts: Vec<(i64, CommitId)>,
     /// Every commit the walk met, sorted.
     seen: Vec<CommitId>,
     pub visited: usize,

@@ -28,9 +28,9 @@ impl CommitId {
         Some(CommitId(out))
     }
 
-    /// The 40 lower-case hex digits, without going through `fmt`: ids are written by the
-    /// thousand into the cache and the memo.
-    pub fn hex_bytes(&self) -> [u8; 40] {
+    /// The 40 lower-case hex digits, without going through `fmt`: ids are shown and compared
+    /// as hex by the thousand (progress, JSON output, `from_hex` round trips).
+    fn hex_bytes(&self) -> [u8; 40] {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 40];
         for (pair, b) in out.chunks_exact_mut(2).zip(self.0) {
