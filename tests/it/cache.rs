@@ -254,36 +254,23 @@ fn count_below_old_commits(run: usize, tie_at: Option<usize>, top: bool) -> u64 
 
 #[test]
 fn sessions_counted_together_count_as_each_alone() {
-    assert_eq!(
-        count_below_old_commits(32, None, true),
-        2,
-        "32 older commits"
-    );
-    assert_eq!(
-        count_below_old_commits(33, None, true),
-        1,
-        "33 older commits"
-    );
-    assert_eq!(
-        count_below_old_commits(40, None, true),
-        1,
-        "40 older commits"
-    );
-    assert_eq!(
-        count_below_old_commits(40, Some(20), true),
-        2,
-        "one at the bound"
-    );
-    assert_eq!(
-        count_below_old_commits(32, None, false),
-        1,
-        "32 at the start"
-    );
-    assert_eq!(
-        count_below_old_commits(33, None, false),
-        0,
-        "33 at the start"
-    );
+    // (older commits in a row, one of them dated at the bound, a commit of `a` above them,
+    // what `a` counts)
+    let cases = [
+        (32, None, true, 2),
+        (33, None, true, 1),
+        (40, None, true, 1),
+        (40, Some(20), true, 2),
+        (32, None, false, 1),
+        (33, None, false, 0),
+    ];
+    for (run, tie_at, top, count) in cases {
+        assert_eq!(
+            count_below_old_commits(run, tie_at, top),
+            count,
+            "{run} older commits, tie at {tie_at:?}, top {top}"
+        );
+    }
 }
 
 /// Two session files with the same id (a copied file): each counts what names it, by name or
