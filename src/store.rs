@@ -898,14 +898,15 @@ mod tests {
         write("a", "session/a");
         write("e", "session/e");
         fs::remove_file(store.dir().join("d.toml")).unwrap();
-        // An edit in place: same inode, new size and times.
-        write("f", "elsewhere");
+        // An edit in place: same inode, new size and times (the size alone tells where the
+        // clock is too coarse to).
+        write("f", "a/longer/branch");
         let now = |b: &str| {
             pairs(&[
                 ("a", "session/a"),
                 ("b", b),
                 ("e", "session/e"),
-                ("f", "elsewhere"),
+                ("f", "a/longer/branch"),
             ])
         };
         assert_eq!(branches(), now("from the index"));
