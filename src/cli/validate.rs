@@ -20,7 +20,8 @@ use super::{Global, Style, emit, state_dir, to_json};
 ///
 /// Errors are problems in .sessions/*.toml (each with file, line and column); they make the
 /// command exit 1. Warnings are bad trailers already in history — unknown sessions, milestones
-/// or tasks, bad durations — which history cannot take back; they fail only with --strict.
+/// or tasks, bad durations — which history cannot take back, and session files that share an
+/// id (a copied file); they fail only with --strict.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Also fail (exit 1) on warnings about history
@@ -55,8 +56,8 @@ const MAX_WARNINGS: usize = 500;
 /// memory does not grow with history.
 struct Validator<'a> {
     sessions: &'a [Session],
-    /// Session names and ids -> index.
-    keys: HashMap<String, usize>,
+    /// Session names and ids -> indices (two files may share an id).
+    keys: HashMap<String, Vec<usize>>,
     broken: &'a HashSet<String>,
     /// Each session's earliest Milestone-Done per milestone, for dependency order.
     done: Vec<HashMap<String, (i64, CommitId)>>,
@@ -80,17 +81,23 @@ impl Sink for Validator<'_> {
         let short = c.id.short();
         let t = c.commit_time;
         for named in c.links.named_sessions() {
-            match self.keys.get(&aggregate::normal_key(named)).copied() {
-                Some(i) if !members.contains(&i) => self.warn(t, format!(
-                    "{short}: names session '{}' but was committed before it was created (allowing for clock skew), so it does not count",
-                    self.sessions[i].name
-                )),
-                Some(_) => {}
+            match self.keys.get(&aggregate::normal_key(named)).cloned() {
+                Some(found) => {
+                    for i in found.into_iter().filter(|i| !members.contains(i)) {
+                        self.warn(t, format!(
+                            "{short}: names session '{}' but was committed before it was created (allowing for clock skew), so it does not count",
+                            self.sessions[i].name
+                        ));
+                    }
+                }
                 None if self.broken.contains(named) => {}
-                None => self.warn(t, format!(
-                    "{short}: names session '{named}', which has no file {}",
-                    Store::display_path(named)
-                )),
+                None => self.warn(
+                    t,
+                    format!(
+                        "{short}: names session '{named}', which has no file {}",
+                        Store::display_path(named)
+                    ),
+                ),
             }
         }
         for p in &c.links.problems {
@@ -168,11 +175,33 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 .map(str::to_string)
         })
         .collect();
-    let mut keys = HashMap::new();
+    let mut keys: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, s) in sessions.iter().enumerate() {
-        keys.insert(s.name.to_string(), i);
-        keys.insert(s.id_string(), i);
+        for key in [s.name.to_string(), s.id_string()] {
+            let list = keys.entry(key).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
+        }
     }
+    let mut by_id: HashMap<String, Vec<&str>> = HashMap::new();
+    for s in &sessions {
+        by_id
+            .entry(s.id_string())
+            .or_default()
+            .push(s.name.as_str());
+    }
+    let mut shared_ids: Vec<String> = by_id
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(id, names)| {
+            format!(
+                "sessions '{}' have the same id {id}, so a commit naming that id counts for each; give all but one a new id (a copied file keeps the id)",
+                names.join("', '")
+            )
+        })
+        .collect();
+    shared_ids.sort();
     let mut v = Validator {
         sessions: &sessions,
         keys,
@@ -192,6 +221,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     if dropped > 0 {
         warnings.push(format!("… and {dropped} more warnings"));
     }
+    warnings.extend(shared_ids);
     warnings.extend(coverage.notes);
     if let Some(edge) = coverage.truncated_at.first() {
         warnings.push(format!(

@@ -274,7 +274,7 @@ fn sessions_counted_together_count_as_each_alone() {
 }
 
 /// Two session files with the same id (a copied file): each counts what names it, by name or
-/// by the id, in `list` as in `status`.
+/// by the id, in `list` as in `status`, and `validate` says so.
 #[test]
 fn sessions_sharing_an_id_each_count_what_names_them() {
     let repo = TestRepo::with_commit();
@@ -290,6 +290,15 @@ fn sessions_sharing_an_id_each_count_what_names_them() {
     assert_agree_with_status(&repo, &listed, &["a", "b"]);
     assert_eq!(repo.json(&["status", "a"])["commits"], 2);
     assert_eq!(repo.json(&["status", "b"])["commits"], 2);
+    let validate = repo.run(&["validate"]);
+    validate.success();
+    assert!(
+        validate
+            .stdout()
+            .contains(&format!("sessions 'a', 'b' have the same id {id}")),
+        "{}",
+        validate.stdout()
+    );
 }
 
 /// Many sessions named by commits from before they existed: `list` counts them all in one
