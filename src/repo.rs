@@ -527,6 +527,9 @@ impl Repo {
         tips
     }
 
+    /// The commit an object id names, through annotated tags. The objects are read raw, not
+    /// through libgit2's commit parser, which refuses commits whose dates or names are
+    /// malformed: history may hold them, and a branch pointing at one is still a branch.
     fn peel_commit(&self, mut oid: git2::Oid) -> Option<CommitId> {
         let odb = self.git.odb().ok()?;
         // Tags of tags end somewhere; a cycle cannot be built, but stop anyway.
