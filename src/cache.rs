@@ -48,6 +48,14 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
+    /// Whether the file was last changed more than two seconds before `written_at` (seconds),
+    /// so that a record written then can be trusted while the stamp is unchanged: a change
+    /// within the same second as the record would leave the same stamp (git's racy index).
+    pub fn settled_before(&self, written_at: i64) -> bool {
+        let limit = written_at.saturating_sub(2);
+        self.mtime_ns / 1_000_000_000 < limit && self.ctime_ns / 1_000_000_000 < limit
+    }
+
     pub fn of(meta: &fs::Metadata) -> FileStamp {
         #[cfg(unix)]
         {
@@ -361,23 +369,31 @@ impl Codec for Aggregate {
     }
 }
 
-impl Codec for FileEntry {
+impl Codec for FileStamp {
     fn encode(&self, e: &mut Enc) {
-        e.u64(self.stamp.len);
-        e.i64(self.stamp.mtime_ns);
-        e.i64(self.stamp.ctime_ns);
-        e.u64(self.stamp.ino);
-        encode_session(e, &self.session);
+        e.u64(self.len);
+        e.i64(self.mtime_ns);
+        e.i64(self.ctime_ns);
+        e.u64(self.ino);
     }
     fn decode(d: &mut Dec) -> Option<Self> {
-        let stamp = FileStamp {
+        Some(FileStamp {
             len: d.u64()?,
             mtime_ns: d.i64()?,
             ctime_ns: d.i64()?,
             ino: d.u64()?,
-        };
+        })
+    }
+}
+
+impl Codec for FileEntry {
+    fn encode(&self, e: &mut Enc) {
+        self.stamp.encode(e);
+        encode_session(e, &self.session);
+    }
+    fn decode(d: &mut Dec) -> Option<Self> {
         Some(FileEntry {
-            stamp,
+            stamp: FileStamp::decode(d)?,
             session: decode_session(d)?,
         })
     }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::cache::{FileEntry, FileStamp, Table};
+use crate::cache::{Codec, FileEntry, FileStamp, Table};
 use crate::codec::{self, Dec, Enc};
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
@@ -215,11 +215,7 @@ impl Store {
                 .ok()
                 .filter(|m| m.is_file())
                 .map(|m| FileStamp::of(&m));
-            let settled = |s: &FileStamp| {
-                s.mtime_ns / 1_000_000_000 < written_at.saturating_sub(2)
-                    && s.ctime_ns / 1_000_000_000 < written_at.saturating_sub(2)
-            };
-            if let Some(stamp) = stamp.filter(settled)
+            if let Some(stamp) = stamp.filter(|s| s.settled_before(written_at))
                 && let Some(entry) = cached.get(&stem)
                 && entry.stamp == stamp
             {
@@ -270,11 +266,7 @@ impl Store {
         let mut known = known.into_iter().peekable();
         for (stem, stamp) in stems {
             while known.next_if(|k| k.stem < stem).is_some() {}
-            let settled = |s: &FileStamp| {
-                s.mtime_ns / 1_000_000_000 < written_at.saturating_sub(2)
-                    && s.ctime_ns / 1_000_000_000 < written_at.saturating_sub(2)
-            };
-            if let Some(stamp) = stamp.filter(settled)
+            if let Some(stamp) = stamp.filter(|s| s.settled_before(written_at))
                 && let Some(entry) = known.next_if(|k| k.stem == stem && k.stamp == Some(stamp))
             {
                 entries.push(entry);
@@ -467,12 +459,7 @@ fn read_index(path: &Path) -> (i64, Vec<IndexEntry>) {
             .map(|_| {
                 Some(IndexEntry {
                     stem: d.str()?,
-                    stamp: Some(FileStamp {
-                        len: d.u64()?,
-                        mtime_ns: d.i64()?,
-                        ctime_ns: d.i64()?,
-                        ino: d.u64()?,
-                    }),
+                    stamp: Some(FileStamp::decode(&mut d)?),
                     branch: d.str()?,
                     id: d.str()?,
                 })
@@ -500,10 +487,7 @@ fn write_index_at(path: &Path, entries: &[IndexEntry], now: i64) {
     e.u64(stamped.len() as u64);
     for (entry, s) in stamped {
         e.str(&entry.stem);
-        e.u64(s.len);
-        e.i64(s.mtime_ns);
-        e.i64(s.ctime_ns);
-        e.u64(s.ino);
+        s.encode(&mut e);
         e.str(&entry.branch);
         e.str(&entry.id);
     }
