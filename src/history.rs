@@ -16,7 +16,7 @@ use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::links::{self, Links};
-use crate::memo::Memo;
+use crate::memo::{Memo, MemoKey};
 use crate::progress::{CommitInfo, Tally};
 use crate::repo::{Commit, CommitId, IdSet, OLD_SLOP, Repo};
 use crate::session::Session;
@@ -419,8 +419,9 @@ pub fn session_commits_after_commit(
     memo: Option<&Memo>,
 ) -> Result<Option<AfterCommit>> {
     let refs = repo.ref_snapshot()?;
-    if let Some(m) = memo
-        && let Some(answer) = advance(repo, session, config, budget, m, &refs)?
+    let key = MemoKey::of(repo, session, config);
+    if let Some(m) = memo.filter(|m| m.is_for(&key))
+        && let Some(answer) = advance(repo, session, config, budget, m, &key, &refs)?
     {
         return Ok(Some(answer));
     }
@@ -434,16 +435,13 @@ pub fn session_commits_after_commit(
     };
     let commits = collector.finish().pop().unwrap_or_default();
     Ok(Some(AfterCommit::with_memo(
-        repo, session, config, &refs, commits, coverage, &seen, false,
+        key, &refs, commits, coverage, &seen, false,
     )))
 }
 
 impl AfterCommit {
-    #[allow(clippy::too_many_arguments)]
     fn with_memo(
-        repo: &Repo,
-        session: &Session,
-        config: &Config,
+        key: MemoKey,
         refs: &[(String, CommitId)],
         commits: Vec<CommitInfo>,
         coverage: Coverage,
@@ -454,7 +452,7 @@ impl AfterCommit {
         let memo = coverage
             .truncated_at
             .is_empty()
-            .then(|| Memo::new(repo, session, config, refs, &coverage, seen, &commits));
+            .then(|| Memo::new(key, refs, &coverage, seen, &commits));
         AfterCommit {
             commits,
             coverage,
@@ -464,17 +462,18 @@ impl AfterCommit {
     }
 }
 
-/// The answer of [`session_commits_after_commit`] from `memo` and HEAD alone, or `None` when
-/// anything else changed since the memo's walk.
+/// The answer of [`session_commits_after_commit`] from `memo` (one for this session under this
+/// policy) and HEAD alone, or `None` when anything else changed since the memo's walk.
 fn advance(
     repo: &Repo,
     session: &Session,
     config: &Config,
     budget: usize,
     memo: &Memo,
+    key: &MemoKey,
     refs: &[(String, CommitId)],
 ) -> Result<Option<AfterCommit>> {
-    if !memo.is_for(repo, session, config) || memo.visited >= budget {
+    if memo.visited >= budget {
         return Ok(None);
     }
     let (old_refs, starts) = (&memo.refs, &memo.starts);
@@ -570,7 +569,12 @@ fn advance(
         ..Coverage::default()
     };
     Ok(Some(AfterCommit::with_memo(
-        repo, session, config, refs, commits, coverage, &seen, true,
+        key.clone(),
+        refs,
+        commits,
+        coverage,
+        &seen,
+        true,
     )))
 }
 
@@ -925,14 +929,9 @@ fn listing_with(
         let cov = walk_from(repo, &tips, &batch, config, true, &mut tallies)?;
         coverage.truncated_at.extend(cov.truncated_at);
         for ((&i, s), tally) in recount.iter().zip(&batch).zip(tallies.tallies) {
-            let p = tally.finish(s, crate::progress::Estimate::default(), s.created);
-            summaries[i] = Summary {
-                fraction: p.fraction,
-                milestones_done: p.milestones_done,
-                milestones_total: p.milestones_total,
-                commits: p.commits,
-                open_blockers: p.open_blockers().count(),
-            };
+            summaries[i] = tally
+                .finish(s, crate::progress::Estimate::default(), s.created)
+                .summary();
         }
     }
     if cache.aggregates.is_damaged() {

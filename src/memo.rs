@@ -19,7 +19,7 @@ const VERSION: u32 = 4;
 /// One session's walk: what it was for, the refs it started from, and what it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Memo {
-    key: Key,
+    key: MemoKey,
     /// The refs the walk started from, sorted by name.
     pub(crate) refs: Vec<(String, CommitId)>,
     /// The tips the walk started from, with their committer times.
@@ -35,8 +35,9 @@ pub struct Memo {
 
 /// Everything of the session, the policy and the repository, but its refs, that decides which
 /// commits the walk keeps and how it reads them.
+/// Built once per post-commit, to check the old memo and to key the new one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Key {
+pub struct MemoKey {
     tool: String,
     name: String,
     id: String,
@@ -52,9 +53,9 @@ struct Key {
     remotes: Vec<String>,
 }
 
-impl Key {
-    fn of(repo: &Repo, session: &Session, config: &Config) -> Key {
-        Key {
+impl MemoKey {
+    pub fn of(repo: &Repo, session: &Session, config: &Config) -> MemoKey {
+        MemoKey {
             tool: env!("CARGO_PKG_VERSION").to_string(),
             name: session.name.to_string(),
             id: session.id_string(),
@@ -79,9 +80,9 @@ impl Key {
         e.strs(self.remotes.iter().map(String::as_str));
     }
 
-    fn decode(d: &mut Dec) -> Option<Key> {
+    fn decode(d: &mut Dec) -> Option<MemoKey> {
         let [tool, name, id, branch, base] = [d.str()?, d.str()?, d.str()?, d.str()?, d.str()?];
-        Some(Key {
+        Some(MemoKey {
             tool,
             name,
             id,
@@ -99,9 +100,7 @@ impl Key {
 impl Memo {
     /// The memo of a walk for `session`: the refs it started from, and what it found.
     pub fn new(
-        repo: &Repo,
-        session: &Session,
-        config: &Config,
+        key: MemoKey,
         refs: &[(String, CommitId)],
         walk: &crate::history::Coverage,
         seen: &[CommitId],
@@ -110,7 +109,7 @@ impl Memo {
         let mut seen = seen.to_vec();
         seen.sort_unstable();
         Memo {
-            key: Key::of(repo, session, config),
+            key,
             refs: refs.to_vec(),
             starts: walk.starts.clone(),
             seen,
@@ -121,8 +120,8 @@ impl Memo {
     }
 
     /// Whether the memo is of a walk for this session under this policy in this repository.
-    pub fn is_for(&self, repo: &Repo, session: &Session, config: &Config) -> bool {
-        self.key == Key::of(repo, session, config)
+    pub fn is_for(&self, key: &MemoKey) -> bool {
+        self.key == *key
     }
 
     /// Whether the walk met `id`.
@@ -161,7 +160,7 @@ impl Memo {
     }
 
     fn decode(d: &mut Dec) -> Option<Memo> {
-        let key = Key::decode(d)?;
+        let key = MemoKey::decode(d)?;
         let refs = (0..d.count()?)
             .map(|_| Some((d.str()?, d.id()?)))
             .collect::<Option<_>>()?;
@@ -338,7 +337,7 @@ mod tests {
         merge.is_merge = true;
         merge.author_offset = -330;
         Memo {
-            key: Key {
+            key: MemoKey {
                 tool: "0".into(),
                 name: "s".into(),
                 id: "id".into(),

@@ -651,6 +651,17 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// What `list` and the hooks' line show of it.
+    pub fn summary(&self) -> crate::aggregate::Summary {
+        crate::aggregate::Summary {
+            fraction: self.fraction,
+            milestones_done: self.milestones_done,
+            milestones_total: self.milestones_total,
+            commits: self.commits,
+            open_blockers: self.open_blockers().count(),
+        }
+    }
+
     pub fn open_blockers(&self) -> impl Iterator<Item = &Blocker> {
         self.blockers
             .iter()

@@ -62,24 +62,13 @@ pub fn set_focus(text: &str, session: &str, milestone: Option<&str>) -> String {
 
 /// The `post-commit` line: `search: 50% · 1/2 milestones · parser done`.
 pub fn progress_line(session: &str, progress: &Progress, events: &[&Event]) -> String {
-    line(
-        session,
-        &Summary {
-            fraction: progress.fraction,
-            milestones_done: progress.milestones_done,
-            milestones_total: progress.milestones_total,
-            commits: progress.commits,
-            open_blockers: progress.open_blockers().count(),
-        },
-        events,
-        |id| {
-            progress
-                .milestones
-                .iter()
-                .find(|m| m.id == id)
-                .map(|m| m.commits)
-        },
-    )
+    line(session, &progress.summary(), events, |id| {
+        progress
+            .milestones
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.commits)
+    })
 }
 
 /// The `post-commit` line from the cached numbers `list` shows (no per-milestone counts).
