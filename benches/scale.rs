@@ -77,8 +77,12 @@ fn cmd(program: &str, dir: &Path) -> Command {
     c
 }
 
-fn run_ok(mut c: Command, what: &str) {
-    let status = c.status().unwrap_or_else(|e| panic!("{what}: {e}"));
+/// Runs `program args…` in `dir` in the benchmark's environment; it must succeed.
+fn run_in(program: &str, dir: &Path, args: &[&str], what: &str) {
+    let status = cmd(program, dir)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(status.success(), "{what} failed");
 }
 
@@ -150,28 +154,22 @@ fn history(o: &Options) -> PathBuf {
         )
         .expect("history generated");
         let git_dir = bare.to_str().expect("path");
-        run_ok(
-            {
-                let mut c = cmd("git", &o.dir);
-                c.args(["--git-dir", git_dir, "repack", "-a", "-d", "-q"]);
-                c
-            },
+        run_in(
+            "git",
+            &o.dir,
+            &["--git-dir", git_dir, "repack", "-a", "-d", "-q"],
             "git repack",
         );
-        run_ok(
-            {
-                let mut c = cmd("git", &o.dir);
-                c.args(["--git-dir", git_dir, "commit-graph", "write", "--reachable"]);
-                c
-            },
+        run_in(
+            "git",
+            &o.dir,
+            &["--git-dir", git_dir, "commit-graph", "write", "--reachable"],
             "git commit-graph write",
         );
-        run_ok(
-            {
-                let mut c = cmd("git", &o.dir);
-                c.args(["clone", "-q", git_dir, work.to_str().expect("path")]);
-                c
-            },
+        run_in(
+            "git",
+            &o.dir,
+            &["clone", "-q", git_dir, work.to_str().expect("path")],
             "git clone",
         );
         eprintln!("generated in {:.0} s", t.elapsed().as_secs_f64());
@@ -216,16 +214,23 @@ fn main() {
     let cache_dir = work.join(".git/git-session");
     // Every run starts from the generated history: earlier runs' commits would make the
     // session the hooks report on longer with each run.
-    let git = |args: &[&str]| {
-        let mut c = cmd("git", &work);
-        c.args(args);
-        c
-    };
     // A run that stopped half-way may have left the session branch of the plain-message
     // commits checked out.
-    run_ok(git(&["checkout", "-q", "-f", "main"]), "git checkout main");
-    let _ = git(&["branch", "-q", "-D", PLAIN_BRANCH]).status();
-    run_ok(git(&["reset", "-q", "--hard", "origin/main"]), "git reset");
+    run_in(
+        "git",
+        &work,
+        &["checkout", "-q", "-f", "main"],
+        "git checkout main",
+    );
+    let _ = cmd("git", &work)
+        .args(["branch", "-q", "-D", PLAIN_BRANCH])
+        .status();
+    run_in(
+        "git",
+        &work,
+        &["reset", "-q", "--hard", "origin/main"],
+        "git reset",
+    );
     let _ = std::fs::remove_dir_all(&cache_dir);
     let git_log_args = ["log", "--format=%H%x00%(trailers:only,unfold)", "HEAD"];
 
@@ -246,19 +251,17 @@ fn main() {
     let mut n = 0;
     let (cached, cached_rss) = median(o.runs, || {
         n += 1;
-        run_ok(
-            {
-                let mut c = cmd("git", &work);
-                c.args([
-                    "commit",
-                    "-q",
-                    "--allow-empty",
-                    "--no-verify",
-                    "-m",
-                    &format!("Bench commit {n}\n\nSession: {session}\nEffort: 5m"),
-                ]);
-                c
-            },
+        run_in(
+            "git",
+            &work,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "--no-verify",
+                "-m",
+                &format!("Bench commit {n}\n\nSession: {session}\nEffort: 5m"),
+            ],
             "git commit",
         );
         measure(bin(), &["list"], &work)
@@ -267,12 +270,10 @@ fn main() {
     // A commit through the hooks against the same commit without them (hooks installed by
     // init; "without" points git at an empty hooks directory). The cache exists by now, as it
     // would for anyone who has run list.
-    run_ok(
-        {
-            let mut c = cmd(bin(), &work);
-            c.args(["hooks", "install"]);
-            c
-        },
+    run_in(
+        bin(),
+        &work,
+        &["hooks", "install"],
         "git session hooks install",
     );
     let empty_hooks = o.dir.join("no-hooks");
@@ -336,22 +337,22 @@ fn main() {
     );
     // The everyday commit: on a session's branch, a message that names no session, which the
     // hooks must stamp after finding the branch's session among all the session files.
-    run_ok(
-        {
-            let mut c = cmd(bin(), &work);
-            c.args(["start", PLAIN_SESSION, "--milestone", "a"]);
-            c
-        },
+    run_in(
+        bin(),
+        &work,
+        &["start", PLAIN_SESSION, "--milestone", "a"],
         "git session start",
     );
-    run_ok(
-        git(&[
+    run_in(
+        "git",
+        &work,
+        &[
             "commit",
             "-q",
             "--no-verify",
             "-m",
             "Start the plain-message session",
-        ]),
+        ],
         "git commit",
     );
     let plain_message = |hooks: Option<&str>, n: usize| {
@@ -373,8 +374,18 @@ fn main() {
         v.sort();
         v[v.len() / 2]
     });
-    run_ok(git(&["checkout", "-q", "-f", "main"]), "git checkout main");
-    run_ok(git(&["branch", "-q", "-D", PLAIN_BRANCH]), "git branch -D");
+    run_in(
+        "git",
+        &work,
+        &["checkout", "-q", "-f", "main"],
+        "git checkout main",
+    );
+    run_in(
+        "git",
+        &work,
+        &["branch", "-q", "-D", PLAIN_BRANCH],
+        "git branch -D",
+    );
     let [
         plain_commit,
         floor_commit,
@@ -385,12 +396,10 @@ fn main() {
         v.sort();
         v[v.len() / 2]
     });
-    run_ok(
-        {
-            let mut c = cmd(bin(), &work);
-            c.args(["hooks", "uninstall"]);
-            c
-        },
+    run_in(
+        bin(),
+        &work,
+        &["hooks", "uninstall"],
         "git session hooks uninstall",
     );
 
