@@ -157,23 +157,19 @@ impl Store {
         }))
     }
 
-    /// As [`Store::stems`], with what `stat` says of each regular file, in one pass over the
-    /// directory (each `stat` relative to it, so no path is resolved from the root again).
-    fn stems_with_stamps(&self) -> Result<Vec<(String, Option<FileStamp>)>> {
-        let mut out: Vec<(String, Option<FileStamp>)> = self
-            .session_entries()?
-            .map(|(stem, e)| {
-                // DirEntry::metadata does not follow a symlink, as symlink_metadata.
-                let stamp = e
-                    .metadata()
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .map(|m| FileStamp::of(&m));
-                (stem, stamp)
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+    /// The file names in `.sessions/` that [`Store::stems`] lists, in the directory's own order.
+    fn session_names(&self) -> Result<Names> {
+        let dir = self.dir();
+        if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(Error::input(format!(
+                "{DIR} is a symlink; session files must live in a real {DIR} directory"
+            )));
+        }
+        match Names::read(&dir) {
+            Ok(names) => Ok(names),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Names::default()),
+            Err(e) => Err(Error::io("read", &dir, &e)),
+        }
     }
 
     /// Every session, and every file that failed to load.
@@ -255,51 +251,68 @@ impl Store {
     /// file, not a parse, which matters on every commit. Files that do not load are returned
     /// as problems. The index is rewritten when it changed; failing to write it costs only
     /// speed.
-    pub fn index(&self) -> Result<(Vec<IndexEntry>, Vec<FileProblem>)> {
+    pub fn index(&self) -> Result<(Index, Vec<FileProblem>)> {
         let path = self.state_dir.join("sessions-index");
         let (written_at, known) = read_index(&path);
-        let stems = self.stems_with_stamps()?;
-        let mut entries = Vec::with_capacity(stems.len());
+        let names = self.session_names()?;
+        let stamps = stamp_names(&self.dir(), &names);
+        let mut slots = Vec::with_capacity(names.len());
+        let mut fresh = Vec::new();
         let mut problems = Vec::new();
-        let mut changed = known.len() != stems.len();
-        // Both lists are sorted by stem: one pass pairs them.
-        let mut known = known.into_iter().peekable();
-        for (stem, stamp) in stems {
-            while known.next_if(|k| k.stem < stem).is_some() {}
-            if let Some(stamp) = stamp.filter(|s| s.settled_before(written_at))
-                && let Some(entry) = known.next_if(|k| k.stem == stem && k.stamp == Some(stamp))
-            {
-                entries.push(entry);
+        let mut changed = known.slots.len() != names.len();
+        // The index keeps the directory's order, so the next entry is nearly always the one.
+        let mut next = 0;
+        let mut by_stem: Option<std::collections::HashMap<&str, usize>> = None;
+        for (name, stamp) in names.iter().zip(stamps) {
+            let stem = &name[..name.len() - TOML.len()];
+            let settled = stamp.filter(|s| s.settled_before(written_at));
+            let hit = std::str::from_utf8(stem)
+                .ok()
+                .zip(settled)
+                .and_then(|(stem, stamp)| {
+                    let at = if known.get(next).is_some_and(|e| e.stem == stem) {
+                        next
+                    } else {
+                        let by_stem = by_stem.get_or_insert_with(|| {
+                            known.iter().enumerate().map(|(i, e)| (e.stem, i)).collect()
+                        });
+                        *by_stem.get(stem)?
+                    };
+                    (known.slots[at].stamp == Some(stamp)).then_some(at)
+                });
+            if let Some(at) = hit {
+                next = at + 1;
+                slots.push(known.slots[at]);
                 continue;
             }
             changed = true;
+            // A name that is not UTF-8 is no session name: kept (lossily) so it is reported.
+            let stem = String::from_utf8_lossy(stem);
             match self.load_stem(&stem) {
-                Ok(s) => entries.push(IndexEntry {
-                    stem: stem.clone(),
-                    branch: s.branch.clone(),
-                    id: s.id_string(),
-                    stamp,
-                }),
+                Ok(s) => {
+                    let id = s.id_string();
+                    fresh.push((slots.len(), stem.into_owned(), s.branch, id));
+                    slots.push(Slot {
+                        stamp,
+                        ..Slot::default()
+                    });
+                }
                 Err(p) => problems.push(p),
             }
         }
-        if changed {
-            write_index(&path, &entries);
+        // Entries taken from the old index keep their place in its text; new ones are added.
+        let mut index = Index {
+            text: known.text,
+            slots,
+        };
+        for (at, stem, branch, id) in fresh {
+            let stamp = index.slots[at].stamp;
+            index.slots[at] = index.slot(&stem, &branch, &id, stamp);
         }
-        Ok((entries, problems))
-    }
-
-    /// Loads the sessions of the index entries `pick` chooses.
-    pub fn load_picked(
-        &self,
-        entries: &[IndexEntry],
-        pick: impl Fn(&IndexEntry) -> bool,
-    ) -> Result<Vec<Session>> {
-        entries
-            .iter()
-            .filter(|e| pick(e))
-            .map(|e| self.load(&Name::session(&e.stem)?))
-            .collect()
+        if changed {
+            write_index(&path, &index);
+        }
+        Ok((index, problems))
     }
 
     fn load_stem(&self, stem: &str) -> Result<Session, FileProblem> {
@@ -436,63 +449,221 @@ impl ReadProblem {
     }
 }
 
-/// What the session index knows of one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexEntry {
-    pub stem: String,
-    pub branch: String,
-    pub id: String,
+/// Every session file's stem, branch and id, as the session index holds them: in the
+/// directory's order, in one buffer (a hook reads thousands of them on every commit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Index {
+    text: String,
+    slots: Vec<Slot>,
+}
+
+/// Where one entry's strings lie in [`Index::text`], and its file's `stat` data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Slot {
+    stem: (u32, u32),
+    branch: (u32, u32),
+    id: (u32, u32),
     stamp: Option<FileStamp>,
 }
 
-const INDEX_MAGIC: &[u8; 8] = b"GSINDEX\0";
-/// 2: binary, in the cache's frame (1 was text).
-const INDEX_VERSION: u32 = 2;
-
-/// The index file: the time it was written, then per regular file, sorted by stem: stem, `stat`
-/// data, branch and id. Missing, damaged or unsorted, it reads as empty (every file is read).
-fn read_index(path: &Path) -> (i64, Vec<IndexEntry>) {
-    let decoded = codec::read_framed(path, INDEX_MAGIC, INDEX_VERSION).and_then(|body| {
-        let mut d = Dec::new(&body);
-        let written_at = d.i64()?;
-        let entries: Vec<IndexEntry> = (0..d.count()?)
-            .map(|_| {
-                Some(IndexEntry {
-                    stem: d.str()?,
-                    stamp: Some(FileStamp::decode(&mut d)?),
-                    branch: d.str()?,
-                    id: d.str()?,
-                })
-            })
-            .collect::<Option<_>>()?;
-        let sorted = entries.windows(2).all(|w| w[0].stem < w[1].stem);
-        (d.is_done() && sorted).then_some((written_at, entries))
-    });
-    decoded.unwrap_or((i64::MIN, Vec::new()))
+/// One session file in the [`Index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEntry<'a> {
+    pub stem: &'a str,
+    pub branch: &'a str,
+    pub id: &'a str,
 }
 
-fn write_index(path: &Path, entries: &[IndexEntry]) {
+impl Index {
+    /// Adds the strings to the text and returns where they lie.
+    fn slot(&mut self, stem: &str, branch: &str, id: &str, stamp: Option<FileStamp>) -> Slot {
+        let mut put = |s: &str| {
+            let start = self.text.len() as u32;
+            self.text.push_str(s);
+            (start, self.text.len() as u32)
+        };
+        Slot {
+            stem: put(stem),
+            branch: put(branch),
+            id: put(id),
+            stamp,
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<IndexEntry<'_>> {
+        let slot = self.slots.get(i)?;
+        let at = |(a, b): (u32, u32)| self.text.get(a as usize..b as usize).unwrap_or("");
+        Some(IndexEntry {
+            stem: at(slot.stem),
+            branch: at(slot.branch),
+            id: at(slot.id),
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = IndexEntry<'_>> {
+        (0..self.slots.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The sessions whose branch is `branch`, by stem.
+    pub fn on_branch(&self, branch: &str) -> Vec<IndexEntry<'_>> {
+        let mut mine: Vec<IndexEntry> = self.iter().filter(|e| e.branch == branch).collect();
+        mine.sort_by(|a, b| a.stem.cmp(b.stem));
+        mine
+    }
+
+    /// The session whose id is `id` (any case); the first by stem when files share it.
+    pub fn with_id(&self, id: &str) -> Option<IndexEntry<'_>> {
+        self.iter()
+            .filter(|e| e.id.eq_ignore_ascii_case(id))
+            .min_by(|a, b| a.stem.cmp(b.stem))
+    }
+}
+
+const INDEX_MAGIC: &[u8; 8] = b"GSINDEX\0";
+/// 3: the strings in one block ahead of fixed-size records (2 interleaved them; 1 was text).
+const INDEX_VERSION: u32 = 3;
+
+/// The index file: the length of the text, the text (every entry's stem, branch and id, one
+/// after the other), the time it was written, then per regular file: where its three strings
+/// end, and its `stat` data. The text is taken as it is, without a copy. Missing or damaged,
+/// the index reads as empty (every file is read).
+fn read_index(path: &Path) -> (i64, Index) {
+    let decoded = codec::read_framed(path, INDEX_MAGIC, INDEX_VERSION).and_then(|mut body| {
+        let mut d = Dec::new(&body);
+        let text_len = usize::try_from(d.u64()?).ok()?;
+        d.bytes(text_len)?;
+        let written_at = d.i64()?;
+        let mut slots = Vec::new();
+        let mut start = 0;
+        for _ in 0..d.count()? {
+            let mut end = |d: &mut Dec| -> Option<(u32, u32)> {
+                let end = d.u32()?;
+                let range = (start, end);
+                start = end;
+                (range.0 <= end && end as usize <= text_len).then_some(range)
+            };
+            let (stem, branch, id) = (end(&mut d)?, end(&mut d)?, end(&mut d)?);
+            let stamp = Some(FileStamp::decode(&mut d)?);
+            slots.push(Slot {
+                stem,
+                branch,
+                id,
+                stamp,
+            });
+        }
+        if !d.is_done() {
+            return None;
+        }
+        body.drain(..8);
+        body.truncate(text_len);
+        let index = Index {
+            text: String::from_utf8(body).ok()?,
+            slots,
+        };
+        // Every string must start and end on a character boundary.
+        let whole = index.slots.iter().all(|s| {
+            [s.stem, s.branch, s.id]
+                .iter()
+                .all(|&(a, b)| index.text.get(a as usize..b as usize).is_some())
+        });
+        whole.then_some((written_at, index))
+    });
+    decoded.unwrap_or((i64::MIN, Index::default()))
+}
+
+fn write_index(path: &Path, index: &Index) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    write_index_at(path, entries, now);
+    write_index_at(path, index, now);
 }
 
 /// As [`write_index`], written at `now` (seconds).
-fn write_index_at(path: &Path, entries: &[IndexEntry], now: i64) {
-    let stamped: Vec<(&IndexEntry, FileStamp)> =
-        entries.iter().filter_map(|e| Some((e, e.stamp?))).collect();
+fn write_index_at(path: &Path, index: &Index, now: i64) {
+    let stamped: Vec<(IndexEntry, FileStamp)> = index
+        .iter()
+        .zip(&index.slots)
+        .filter_map(|(e, slot)| Some((e, slot.stamp?)))
+        .collect();
+    let text_len: usize = stamped
+        .iter()
+        .map(|(e, _)| e.stem.len() + e.branch.len() + e.id.len())
+        .sum();
+    if u32::try_from(text_len).is_err() {
+        return;
+    }
     let mut e = Enc::default();
+    e.u64(text_len as u64);
+    for (entry, _) in &stamped {
+        for s in [entry.stem, entry.branch, entry.id] {
+            e.0.extend_from_slice(s.as_bytes());
+        }
+    }
     e.i64(now);
     e.u64(stamped.len() as u64);
-    for (entry, s) in stamped {
-        e.str(&entry.stem);
-        s.encode(&mut e);
-        e.str(&entry.branch);
-        e.str(&entry.id);
+    let mut end = 0;
+    for (entry, stamp) in &stamped {
+        for s in [entry.stem, entry.branch, entry.id] {
+            end += s.len();
+            e.u32(end as u32);
+        }
+        stamp.encode(&mut e);
     }
     // Failing to write it costs only speed.
     let _ = codec::write_framed(path, INDEX_MAGIC, INDEX_VERSION, &e.into_bytes());
+}
+
+const TOML: &str = ".toml";
+
+/// The names of the session files in a directory (`*.toml` but the policy file), in one
+/// buffer, in the order the directory lists them.
+#[derive(Debug, Default)]
+struct Names {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Names {
+    fn add(&mut self, name: &[u8]) {
+        if name.len() > TOML.len()
+            && name.ends_with(TOML.as_bytes())
+            && name != CONFIG_FILE.as_bytes()
+        {
+            self.bytes.extend_from_slice(name);
+            self.ends.push(self.bytes.len());
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.bytes[a..b])
+    }
+
+    /// Lists `dir` through a buffer of raw entries: no allocation per file.
+    #[cfg(target_os = "linux")]
+    fn read(dir: &Path) -> std::io::Result<Names> {
+        let handle = fs::File::open(dir)?;
+        let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 64 * 1024];
+        let mut raw = rustix::fs::RawDir::new(&handle, &mut buf);
+        let mut names = Names::default();
+        while let Some(entry) = raw.next() {
+            names.add(entry?.file_name().to_bytes());
+        }
+        Ok(names)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn read(dir: &Path) -> std::io::Result<Names> {
+        let mut names = Names::default();
+        for entry in fs::read_dir(dir)? {
+            names.add(entry?.file_name().to_string_lossy().as_bytes());
+        }
+        Ok(names)
+    }
 }
 
 /// A session file's bytes as text: UTF-8, a leading byte order mark dropped. The same rule
@@ -510,6 +681,69 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, ReadProblem> {
             })
         }
     }
+}
+
+/// What `stat` says of each named file in `dir` that is a regular file (a symlink is not
+/// followed).
+#[cfg(not(unix))]
+fn stamp_names(dir: &Path, names: &Names) -> Vec<Option<FileStamp>> {
+    names
+        .iter()
+        .map(|name| {
+            let path = dir.join(String::from_utf8_lossy(name).as_ref());
+            fs::symlink_metadata(path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| FileStamp::of(&m))
+        })
+        .collect()
+}
+
+/// What `stat` says of each named file in `dir` that is a regular file (a symlink is not
+/// followed). The hooks pay for these calls on every commit while git waits, so past a few
+/// hundred files a second thread takes half. Each thread asks relative to a directory handle
+/// of its own: threads sharing one contend for it and gain nothing.
+#[cfg(unix)]
+fn stamp_names(dir: &Path, names: &Names) -> Vec<Option<FileStamp>> {
+    let stamp_all = |names: &[&[u8]]| -> Vec<Option<FileStamp>> {
+        let Ok(handle) = fs::File::open(dir) else {
+            return vec![None; names.len()];
+        };
+        names.iter().map(|name| stamp_at(&handle, name)).collect()
+    };
+    let names: Vec<&[u8]> = names.iter().collect();
+    if names.len() < 512 {
+        return stamp_all(&names);
+    }
+    let (first, second) = names.split_at(names.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| stamp_all(second));
+        let mut mine = stamp_all(first);
+        match other.join() {
+            Ok(theirs) => mine.extend(theirs),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        mine
+    })
+}
+
+/// As [`FileStamp::of`] for the entry `name` of the directory `dir`, when it is a regular file.
+#[cfg(unix)]
+fn stamp_at(dir: &fs::File, name: &[u8]) -> Option<FileStamp> {
+    use rustix::fs::{AtFlags, FileType, statat};
+    use std::os::unix::ffi::OsStrExt;
+    let st = statat(
+        dir,
+        std::ffi::OsStr::from_bytes(name),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .ok()?;
+    (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile).then(|| FileStamp {
+        len: st.st_size as u64,
+        mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
+        ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
+        ino: st.st_ino as u64,
+    })
 }
 
 /// The bytes of the regular file at `path`, at most [`MAX_FILE_BYTES`]. The file is opened
@@ -806,37 +1040,56 @@ mod tests {
     fn the_session_index_reads_back_as_written_and_damage_reads_as_empty() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sessions-index");
-        let entry = |stem: &str, ino: u64| IndexEntry {
-            stem: stem.to_string(),
-            branch: format!("session/{stem}\twith a tab"),
-            id: "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e".to_string(),
-            stamp: Some(FileStamp {
+        let stamp = |ino: u64| {
+            Some(FileStamp {
                 len: 10,
                 mtime_ns: -5,
                 ctime_ns: 1_700_000_000_000_000_000,
                 ino,
-            }),
+            })
         };
-        let unstamped = IndexEntry {
-            stamp: None,
-            ..entry("c", 3)
-        };
-        write_index(&path, &[entry("a", 1), entry("b", 2), unstamped]);
+        let mut index = Index::default();
+        for (stem, ino) in [("b", 2), ("é", 1)] {
+            let slot = index.slot(
+                stem,
+                &format!("session/{stem}\twith a tab"),
+                "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e",
+                stamp(ino),
+            );
+            index.slots.push(slot);
+        }
+        let unstamped = index.slot("c", "session/c", "id", None);
+        index.slots.push(unstamped);
+        write_index(&path, &index);
         let (written_at, read) = read_index(&path);
         assert!(written_at > 1_700_000_000);
-        assert_eq!(read, [entry("a", 1), entry("b", 2)]);
-        write_index(&path, &[entry("b", 2), entry("a", 1)]);
-        assert_eq!(read_index(&path), (i64::MIN, Vec::new()), "unsorted");
-        write_index(&path, &[entry("a", 1)]);
+        index.slots.pop();
+        let listed = |i: &Index| -> Vec<(String, String, Option<FileStamp>)> {
+            i.iter()
+                .zip(&i.slots)
+                .map(|(e, s)| (e.stem.to_string(), e.branch.to_string(), s.stamp))
+                .collect()
+        };
+        assert_eq!(
+            listed(&read),
+            listed(&index),
+            "in the order written, unstamped left out"
+        );
+        assert_eq!(
+            read.with_id("0193A9E4-5C1F-7D2A-9B3E-4F5A6B7C8D9E")
+                .unwrap()
+                .stem,
+            "b"
+        );
         let mut bytes = fs::read(&path).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         fs::write(&path, &bytes).unwrap();
-        assert_eq!(read_index(&path), (i64::MIN, Vec::new()), "damaged");
+        assert_eq!(read_index(&path), (i64::MIN, Index::default()), "damaged");
         fs::write(&path, "git-session index 1 0\n").unwrap();
         assert_eq!(
             read_index(&path),
-            (i64::MIN, Vec::new()),
+            (i64::MIN, Index::default()),
             "the old text form"
         );
     }
@@ -855,9 +1108,14 @@ mod tests {
             fs::write(store.dir().join(format!("{stem}.toml")), text).unwrap();
         };
         let branches = || -> Vec<(String, String)> {
-            let (entries, problems) = store.index().unwrap();
+            let (index, problems) = store.index().unwrap();
             assert!(problems.is_empty(), "{problems:?}");
-            entries.into_iter().map(|e| (e.stem, e.branch)).collect()
+            let mut pairs: Vec<(String, String)> = index
+                .iter()
+                .map(|e| (e.stem.to_string(), e.branch.to_string()))
+                .collect();
+            pairs.sort();
+            pairs
         };
         let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
             list.iter()
@@ -875,8 +1133,17 @@ mod tests {
         // the index an hour ahead, and give b a branch its file does not say, to see which
         // entries are taken from the index and which are read again.
         let path = top.path().join(".git/git-session/sessions-index");
-        let (_, mut held) = read_index(&path);
-        held[0].branch = "from the index".to_string();
+        let (_, old) = read_index(&path);
+        let mut held = Index::default();
+        for (e, slot) in old.iter().zip(&old.slots) {
+            let branch = if e.stem == "b" {
+                "from the index"
+            } else {
+                e.branch
+            };
+            let slot = held.slot(e.stem, branch, e.id, slot.stamp);
+            held.slots.push(slot);
+        }
         let hour_ahead = chrono::Utc::now().timestamp() + 3600;
         write_index_at(&path, &held, hour_ahead);
         write("a", "session/a");
@@ -897,6 +1164,90 @@ mod tests {
         // That run wrote the index at the real time: every file is within two seconds of it,
         // so all are read again.
         assert_eq!(branches(), now("session/b"));
+    }
+
+    #[test]
+    fn an_index_whose_strings_do_not_fit_its_text_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sessions-index");
+        let body = |text: &str, ends: [u32; 3]| {
+            let mut e = Enc::default();
+            e.u64(text.len() as u64);
+            e.0.extend_from_slice(text.as_bytes());
+            e.i64(0);
+            e.u64(1);
+            for end in ends {
+                e.u32(end);
+            }
+            FileStamp {
+                len: 1,
+                mtime_ns: 0,
+                ctime_ns: 0,
+                ino: 1,
+            }
+            .encode(&mut e);
+            e.into_bytes()
+        };
+        let read = |bytes: &[u8]| {
+            codec::write_framed(&path, INDEX_MAGIC, INDEX_VERSION, bytes).unwrap();
+            read_index(&path).1.iter().count()
+        };
+        assert_eq!(read(&body("ébx", [2, 3, 4])), 1);
+        assert_eq!(read(&body("ébx", [1, 3, 4])), 0, "inside a character");
+        assert_eq!(read(&body("ébx", [2, 3, 5])), 0, "past the text");
+        assert_eq!(read(&body("ébx", [3, 2, 4])), 0, "backwards");
+    }
+
+    #[test]
+    fn many_files_in_an_order_the_index_does_not_share_are_paired_by_name() {
+        let top = tempfile::tempdir().unwrap();
+        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
+        fs::create_dir_all(store.dir()).unwrap();
+        // Enough files for the stat calls to be shared between two threads.
+        for i in 0..700 {
+            let text = format!(
+                "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-{i:012}\"\nname = \"s{i}\"\n\
+                 branch = \"session/s{i}\"\nbase = \"main\"\ncreated = 2026-11-24T09:00:00Z\n\
+                 status = \"active\"\n"
+            );
+            fs::write(store.dir().join(format!("s{i}.toml")), text).unwrap();
+        }
+        let (first, problems) = store.index().unwrap();
+        assert!(problems.is_empty());
+        assert_eq!(first.iter().count(), 700);
+        // The index written backwards, s7 given a branch its file does not say, dated an hour
+        // ahead: every file is trusted by its stat, found by name, and s7 comes from the index.
+        let path = top.path().join(".git/git-session/sessions-index");
+        let (_, old) = read_index(&path);
+        let mut reversed = Index::default();
+        for (e, slot) in old
+            .iter()
+            .zip(&old.slots)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            let branch = if e.stem == "s7" {
+                "from the index"
+            } else {
+                e.branch
+            };
+            let slot = reversed.slot(e.stem, branch, e.id, slot.stamp);
+            reversed.slots.push(slot);
+        }
+        write_index_at(&path, &reversed, chrono::Utc::now().timestamp() + 3600);
+        let (again, _) = store.index().unwrap();
+        assert_eq!(again.iter().count(), 700);
+        assert_eq!(again.on_branch("from the index")[0].stem, "s7");
+        assert_eq!(again.on_branch("session/s699")[0].stem, "s699");
+        assert!(again.on_branch("session/s7").is_empty());
+        assert_eq!(
+            again
+                .with_id("0193a9e4-5c1f-7d2a-9b3e-000000000042")
+                .unwrap()
+                .stem,
+            "s42"
+        );
     }
 
     #[test]

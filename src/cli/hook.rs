@@ -17,7 +17,7 @@ use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, IndexEntry, Store};
+use git_session::store::{self, Index, Store};
 use git_session::trailer;
 
 use super::focus::read_focus;
@@ -126,7 +126,7 @@ fn rewriting_by_reflog_action() -> bool {
 struct Known {
     store: Store,
     /// Read on first need: a message that names its session by name needs no index.
-    index: std::cell::OnceCell<Vec<IndexEntry>>,
+    index: std::cell::OnceCell<Index>,
     warn: bool,
 }
 
@@ -144,7 +144,7 @@ impl Known {
         }))
     }
 
-    fn index(&self) -> Result<&[IndexEntry]> {
+    fn index(&self) -> Result<&Index> {
         if let Some(index) = self.index.get() {
             return Ok(index);
         }
@@ -163,11 +163,10 @@ impl Known {
     /// The session whose branch is `branch`: `Ok(None)` when none or several are (then the
     /// branch names no session for sure), with the names of the first two when several.
     fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<&str>)> {
-        let mut mine = self.index()?.iter().filter(|e| e.branch == branch);
-        match (mine.next(), mine.next()) {
-            (Some(e), None) => Ok((Some(self.store.load(&Name::session(&e.stem)?)?), Vec::new())),
-            (Some(a), Some(b)) => Ok((None, vec![a.stem.as_str(), b.stem.as_str()])),
-            (None, _) => Ok((None, Vec::new())),
+        match self.index()?.on_branch(branch)[..] {
+            [e] => Ok((Some(self.store.load(&Name::session(e.stem)?)?), Vec::new())),
+            [a, b, ..] => Ok((None, vec![a.stem, b.stem])),
+            [] => Ok((None, Vec::new())),
         }
     }
 
@@ -285,12 +284,8 @@ fn lookup(repo: &Repo, known: &Known, config: &Config, named: &str) -> Result<Op
         return known.store.load(&name).map(Some);
     }
     // An id, or a session whose file is only on its branch.
-    let entry = known
-        .index()?
-        .iter()
-        .find(|e| e.id.eq_ignore_ascii_case(named));
-    if let Some(e) = entry {
-        return known.store.load(&Name::session(&e.stem)?).map(Some);
+    if let Some(e) = known.index()?.with_id(named) {
+        return known.store.load(&Name::session(e.stem)?).map(Some);
     }
     let Ok(name) = Name::session(named) else {
         return Ok(None);

@@ -267,15 +267,14 @@ impl Ctx {
             }
         };
         let (index, problems) = self.store.index()?;
-        let mut matching = index.iter().filter(|e| e.branch == branch);
-        match (matching.next(), matching.next()) {
-            (Some(e), None) => self.store.load(&Name::session(&e.stem)?),
-            (Some(a), Some(b)) => Err(Error::input(format!(
+        match index.on_branch(&branch)[..] {
+            [e] => self.store.load(&Name::session(e.stem)?),
+            [a, b, ..] => Err(Error::input(format!(
                 "sessions '{}' and '{}' both use branch '{branch}'; name the one you mean",
                 a.stem, b.stem
             ))),
             // A file that does not load may be the one: its error says more than "none".
-            (None, _) => match problems.first() {
+            [] => match problems.first() {
                 Some(p) => Err(p.to_error()),
                 None => Err(Error::input(format!(
                     "no session uses the current branch '{branch}'; name a session (git session list shows them) or start one (git session start <name>)"
