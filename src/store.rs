@@ -249,9 +249,15 @@ impl Store {
     /// keeps honest (a file changed since it was indexed, or within two seconds of the index
     /// being written, is read again): finding "the session of this branch" costs a `stat` per
     /// file, not a parse, which matters on every commit. Files that do not load are returned
-    /// as problems. The index is rewritten when it changed; failing to write it costs only
-    /// speed.
+    /// as problems. The index is rewritten when what it says changed, or when rewriting it
+    /// would let files read again only for being too new be trusted next time; failing to
+    /// write it costs only speed.
     pub fn index(&self) -> Result<(Index, Vec<FileProblem>)> {
+        self.index_at(unix_now())
+    }
+
+    /// As [`Store::index`] at `now` (seconds).
+    fn index_at(&self, now: i64) -> Result<(Index, Vec<FileProblem>)> {
         let path = self.state_dir.join("sessions-index");
         let (written_at, known) = read_index(&path);
         let names = self.session_names()?;
@@ -259,38 +265,46 @@ impl Store {
         let mut slots = Vec::with_capacity(names.len());
         let mut fresh = Vec::new();
         let mut problems = Vec::new();
-        let mut changed = known.slots.len() != names.len();
+        // What the index says changed; files read again only for being new, and whether
+        // writing the index now would let them all be trusted.
+        let mut changed = false;
+        let mut too_new = false;
+        let mut settles = true;
         // The index keeps the directory's order, so the next entry is nearly always the one.
         let mut next = 0;
         let mut by_stem: Option<std::collections::HashMap<&str, usize>> = None;
+        let mut find = |stem: &str, next: usize| {
+            if known.get(next).is_some_and(|e| e.stem == stem) {
+                return Some(next);
+            }
+            let by_stem = by_stem.get_or_insert_with(|| {
+                known.iter().enumerate().map(|(i, e)| (e.stem, i)).collect()
+            });
+            by_stem.get(stem).copied()
+        };
         for (name, stamp) in names.iter().zip(stamps) {
             let stem = &name[..name.len() - TOML.len()];
-            let settled = stamp.filter(|s| s.settled_before(written_at));
-            let hit = std::str::from_utf8(stem)
-                .ok()
-                .zip(settled)
-                .and_then(|(stem, stamp)| {
-                    let at = if known.get(next).is_some_and(|e| e.stem == stem) {
-                        next
-                    } else {
-                        let by_stem = by_stem.get_or_insert_with(|| {
-                            known.iter().enumerate().map(|(i, e)| (e.stem, i)).collect()
-                        });
-                        *by_stem.get(stem)?
-                    };
-                    (known.slots[at].stamp == Some(stamp)).then_some(at)
-                });
-            if let Some(at) = hit {
-                next = at + 1;
-                slots.push(known.slots[at]);
-                continue;
+            let at = std::str::from_utf8(stem).ok().and_then(|s| find(s, next));
+            let same_stamp = at.filter(|&k| stamp.is_some() && known.slots[k].stamp == stamp);
+            if let Some(k) = same_stamp {
+                next = k + 1;
+                if stamp.is_some_and(|s| s.settled_before(written_at)) {
+                    slots.push(known.slots[k]);
+                    continue;
+                }
             }
-            changed = true;
             // A name that is not UTF-8 is no session name: kept (lossily) so it is reported.
             let stem = String::from_utf8_lossy(stem);
             match self.load_stem(&stem) {
                 Ok(s) => {
                     let id = s.id_string();
+                    let said = same_stamp.and_then(|k| known.get(k));
+                    if said.is_some_and(|e| e.branch == s.branch && e.id == id) {
+                        too_new = true;
+                        settles &= stamp.is_some_and(|s| s.settled_before(now));
+                    } else {
+                        changed = true;
+                    }
                     fresh.push((slots.len(), stem.into_owned(), s.branch, id));
                     slots.push(Slot {
                         stamp,
@@ -300,6 +314,7 @@ impl Store {
                 Err(p) => problems.push(p),
             }
         }
+        changed |= slots.len() != known.slots.len();
         // Entries taken from the old index keep their place in its text; new ones are added.
         let mut index = Index {
             text: known.text,
@@ -309,8 +324,8 @@ impl Store {
             let stamp = index.slots[at].stamp;
             index.slots[at] = index.slot(&stem, &branch, &id, stamp);
         }
-        if changed {
-            write_index(&path, &index);
+        if changed || (too_new && settles) {
+            write_index_at(&path, &index, now);
         }
         Ok((index, problems))
     }
@@ -571,11 +586,10 @@ fn read_index(path: &Path) -> (i64, Index) {
     decoded.unwrap_or((i64::MIN, Index::default()))
 }
 
-fn write_index(path: &Path, index: &Index) {
-    let now = std::time::SystemTime::now()
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    write_index_at(path, index, now);
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// As [`write_index`], written at `now` (seconds).
@@ -1060,7 +1074,7 @@ mod tests {
         }
         let unstamped = index.slot("c", "session/c", "id", None);
         index.slots.push(unstamped);
-        write_index(&path, &index);
+        write_index_at(&path, &index, unix_now());
         let (written_at, read) = read_index(&path);
         assert!(written_at > 1_700_000_000);
         index.slots.pop();
@@ -1248,6 +1262,62 @@ mod tests {
                 .stem,
             "s42"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_session_index_is_rewritten_only_when_that_changes_something() {
+        use std::os::unix::fs::MetadataExt;
+        let top = tempfile::tempdir().unwrap();
+        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
+        fs::create_dir_all(store.dir()).unwrap();
+        for stem in ["a", "b", "c"] {
+            let text = format!(
+                "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e\"\nname = \"{stem}\"\n\
+                 branch = \"session/{stem}\"\nbase = \"main\"\ncreated = 2026-11-24T09:00:00Z\n\
+                 status = \"active\"\n"
+            );
+            fs::write(store.dir().join(format!("{stem}.toml")), text).unwrap();
+        }
+        let path = top.path().join(".git/git-session/sessions-index");
+        // Each write renames a new file into place: a new inode.
+        let written = || fs::metadata(&path).map(|m| m.ino()).ok();
+        let now = unix_now();
+        let run = |at: i64| {
+            let (index, problems) = store.index_at(at).unwrap();
+            (index.iter().count(), problems.len())
+        };
+        assert_eq!(run(now), (3, 0));
+        let first = written();
+        assert!(first.is_some());
+        // Every file is too new to trust, so each is read again; they say what the index
+        // says, and writing it now would not make them trusted: left alone.
+        assert_eq!(run(now), (3, 0));
+        assert_eq!(written(), first);
+        // A file that does not load is no reason to write either.
+        fs::write(store.dir().join("d.toml"), "schema = ").unwrap();
+        assert_eq!(run(now), (3, 1));
+        assert_eq!(written(), first);
+        // Later, writing it lets the files be trusted: written once, then left alone.
+        assert_eq!(run(now + 3600), (3, 1));
+        let second = written();
+        assert_ne!(second, first);
+        assert_eq!(read_index(&path).0, now + 3600);
+        assert_eq!(run(now + 3600), (3, 1));
+        assert_eq!(written(), second);
+        // A changed branch is written at once.
+        fs::write(
+            store.dir().join("a.toml"),
+            fs::read_to_string(store.dir().join("b.toml"))
+                .unwrap()
+                .replace("\"b\"", "\"a\"")
+                + "# moved to b's branch, and a size of its own where clocks are coarse\n",
+        )
+        .unwrap();
+        assert_eq!(run(now + 3600), (3, 1));
+        assert_ne!(written(), second);
+        let (_, index) = read_index(&path);
+        assert_eq!(index.on_branch("session/b").len(), 2);
     }
 
     #[test]
