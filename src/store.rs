@@ -1050,6 +1050,44 @@ fn break_if_stale(path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// A store in a temporary directory with an empty `.sessions/`.
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let top = tempfile::tempdir().unwrap();
+        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
+        fs::create_dir_all(store.dir()).unwrap();
+        (top, store)
+    }
+
+    /// Writes a minimal session file.
+    fn write_session(store: &Store, stem: &str, id_tail: &str, branch: &str) {
+        let text = format!(
+            "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-{id_tail}\"\nname = \"{stem}\"\n\
+             branch = \"{branch}\"\nbase = \"main\"\ncreated = 2026-11-24T09:00:00Z\n\
+             status = \"active\"\n"
+        );
+        fs::write(store.dir().join(format!("{stem}.toml")), text).unwrap();
+    }
+
+    /// A copy of `index` in which `stem` names a branch its file does not say, so that an
+    /// answer taken from the index can be told from one read from the file.
+    fn misled(index: &Index, stem: &str, reversed: bool) -> Index {
+        let mut entries: Vec<_> = index.iter().zip(&index.slots).collect();
+        if reversed {
+            entries.reverse();
+        }
+        let mut out = Index::default();
+        for (e, slot) in entries {
+            let branch = if e.stem == stem {
+                "from the index"
+            } else {
+                e.branch
+            };
+            let slot = out.slot(e.stem, branch, e.id, slot.stamp);
+            out.slots.push(slot);
+        }
+        out
+    }
+
     #[test]
     fn the_session_index_reads_back_as_written_and_damage_reads_as_empty() {
         let dir = tempfile::tempdir().unwrap();
@@ -1110,17 +1148,8 @@ mod tests {
 
     #[test]
     fn the_session_index_follows_files_added_removed_and_edited() {
-        let top = tempfile::tempdir().unwrap();
-        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
-        fs::create_dir_all(store.dir()).unwrap();
-        let write = |stem: &str, branch: &str| {
-            let text = format!(
-                "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e\"\nname = \"{stem}\"\n\
-                 branch = \"{branch}\"\nbase = \"main\"\ncreated = 2026-11-24T09:00:00Z\n\
-                 status = \"active\"\n"
-            );
-            fs::write(store.dir().join(format!("{stem}.toml")), text).unwrap();
-        };
+        let (top, store) = temp_store();
+        let write = |stem: &str, branch: &str| write_session(&store, stem, "4f5a6b7c8d9e", branch);
         let branches = || -> Vec<(String, String)> {
             let (index, problems) = store.index().unwrap();
             assert!(problems.is_empty(), "{problems:?}");
@@ -1147,17 +1176,7 @@ mod tests {
         // the index an hour ahead, and give b a branch its file does not say, to see which
         // entries are taken from the index and which are read again.
         let path = top.path().join(".git/git-session/sessions-index");
-        let (_, old) = read_index(&path);
-        let mut held = Index::default();
-        for (e, slot) in old.iter().zip(&old.slots) {
-            let branch = if e.stem == "b" {
-                "from the index"
-            } else {
-                e.branch
-            };
-            let slot = held.slot(e.stem, branch, e.id, slot.stamp);
-            held.slots.push(slot);
-        }
+        let held = misled(&read_index(&path).1, "b", false);
         let hour_ahead = chrono::Utc::now().timestamp() + 3600;
         write_index_at(&path, &held, hour_ahead);
         write("a", "session/a");
@@ -1214,17 +1233,15 @@ mod tests {
 
     #[test]
     fn many_files_in_an_order_the_index_does_not_share_are_paired_by_name() {
-        let top = tempfile::tempdir().unwrap();
-        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
-        fs::create_dir_all(store.dir()).unwrap();
+        let (top, store) = temp_store();
         // Enough files for the stat calls to be shared between two threads.
         for i in 0..700 {
-            let text = format!(
-                "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-{i:012}\"\nname = \"s{i}\"\n\
-                 branch = \"session/s{i}\"\nbase = \"main\"\ncreated = 2026-11-24T09:00:00Z\n\
-                 status = \"active\"\n"
+            write_session(
+                &store,
+                &format!("s{i}"),
+                &format!("{i:012}"),
+                &format!("session/s{i}"),
             );
-            fs::write(store.dir().join(format!("s{i}.toml")), text).unwrap();
         }
         let (first, problems) = store.index().unwrap();
         assert!(problems.is_empty());
@@ -1232,23 +1249,7 @@ mod tests {
         // The index written backwards, s7 given a branch its file does not say, dated an hour
         // ahead: every file is trusted by its stat, found by name, and s7 comes from the index.
         let path = top.path().join(".git/git-session/sessions-index");
-        let (_, old) = read_index(&path);
-        let mut reversed = Index::default();
-        for (e, slot) in old
-            .iter()
-            .zip(&old.slots)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-        {
-            let branch = if e.stem == "s7" {
-                "from the index"
-            } else {
-                e.branch
-            };
-            let slot = reversed.slot(e.stem, branch, e.id, slot.stamp);
-            reversed.slots.push(slot);
-        }
+        let reversed = misled(&read_index(&path).1, "s7", true);
         write_index_at(&path, &reversed, chrono::Utc::now().timestamp() + 3600);
         let (again, _) = store.index().unwrap();
         assert_eq!(again.iter().count(), 700);
@@ -1268,16 +1269,9 @@ mod tests {
     #[test]
     fn the_session_index_is_rewritten_only_when_that_changes_something() {
         use std::os::unix::fs::MetadataExt;
-        let top = tempfile::tempdir().unwrap();
-        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
-        fs::create_dir_all(store.dir()).unwrap();
+        let (top, store) = temp_store();
         for stem in ["a", "b", "c"] {
-            let text = format!(
-                "schema = 1\nid = \"0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e\"\nname = \"{stem}\"\n\
-                 branch = \"session/{stem}\"\nbase = \"main\"\ncreated = 2026-11-24T09:00:00Z\n\
-                 status = \"active\"\n"
-            );
-            fs::write(store.dir().join(format!("{stem}.toml")), text).unwrap();
+            write_session(&store, stem, "4f5a6b7c8d9e", &format!("session/{stem}"));
         }
         let path = top.path().join(".git/git-session/sessions-index");
         // Each write renames a new file into place: a new inode.
