@@ -172,6 +172,22 @@ impl Store {
         }
     }
 
+    /// As [`Store::stems`], each with what `stat` says of its file when it is a regular file.
+    fn stamped_stems(&self) -> Result<Vec<(String, Option<FileStamp>)>> {
+        let names = self.session_names()?;
+        let stamps = stamp_names(&self.dir(), &names);
+        let mut stems: Vec<(String, Option<FileStamp>)> = names
+            .iter()
+            .zip(stamps)
+            .map(|(name, stamp)| {
+                let stem = &name[..name.len() - TOML.len()];
+                (String::from_utf8_lossy(stem).into_owned(), stamp)
+            })
+            .collect();
+        stems.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(stems)
+    }
+
     /// Every session, and every file that failed to load.
     pub fn load_all(&self) -> Result<(Vec<Session>, Vec<FileProblem>)> {
         self.load_all_cached(None, i64::MIN).map(|(s, p, _)| (s, p))
@@ -188,9 +204,8 @@ impl Store {
     ) -> Result<(Vec<Session>, Vec<FileProblem>, bool)> {
         let mut sessions = Vec::new();
         let mut problems = Vec::new();
-        let stems = self.stems()?;
         let Some(cached) = cached else {
-            for stem in stems {
+            for stem in self.stems()? {
                 match self.load_stem(&stem) {
                     Ok(s) => sessions.push(s),
                     Err(p) => problems.push(p),
@@ -198,19 +213,18 @@ impl Store {
             }
             return Ok((sessions, problems, false));
         };
+        let stems = self.stamped_stems()?;
         let mut changed = false;
-        for gone in cached.keys() {
-            if stems.binary_search(&gone).is_err() {
-                cached.remove(&gone);
+        // Both lists are sorted: what the cache holds that the directory lacks is gone.
+        let mut listed = stems.iter().map(|(stem, _)| stem.as_str()).peekable();
+        for key in cached.keys() {
+            while listed.next_if(|s| *s < key.as_str()).is_some() {}
+            if listed.peek() != Some(&key.as_str()) {
+                cached.remove(&key);
                 changed = true;
             }
         }
-        for stem in stems {
-            let path = self.dir().join(format!("{stem}.toml"));
-            let stamp = fs::symlink_metadata(&path)
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| FileStamp::of(&m));
+        for (stem, stamp) in stems {
             if let Some(stamp) = stamp.filter(|s| s.settled_before(written_at))
                 && let Some(entry) = cached.get(&stem)
                 && entry.stamp == stamp
@@ -639,7 +653,7 @@ struct Names {
 
 impl Names {
     fn add(&mut self, name: &[u8]) {
-        if name.len() > TOML.len()
+        if name.len() >= TOML.len()
             && name.ends_with(TOML.as_bytes())
             && name != CONFIG_FILE.as_bytes()
         {
