@@ -128,42 +128,30 @@ impl Store {
             .map_err(|f| session::findings_error(&Self::display_path(name.as_str()), &f))
     }
 
-    /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted.
+    /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted. A name that
+    /// is not UTF-8 is no session name: kept (lossily) so that it is reported.
     pub fn stems(&self) -> Result<Vec<String>> {
-        let mut stems: Vec<String> = self.session_entries()?.map(|(stem, _)| stem).collect();
-        stems.sort();
+        let mut stems: Vec<String> = self.session_names()?.stems().collect();
+        stems.sort_unstable();
         Ok(stems)
     }
 
-    /// The `.sessions/` entries that name session files, with their stems; refuses a
-    /// symlinked directory before listing it.
-    fn session_entries(&self) -> Result<impl Iterator<Item = (String, fs::DirEntry)>> {
-        let dir = self.dir();
-        if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
-            return Err(Error::input(format!(
-                "{DIR} is a symlink; session files must live in a real {DIR} directory"
-            )));
-        }
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => Some(e),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", &dir, &e)),
-        };
-        Ok(entries.into_iter().flatten().flatten().filter_map(|e| {
-            // A name that is not UTF-8 is no session name: kept (lossily) so it is reported.
-            let file = e.file_name().to_string_lossy().into_owned();
-            let stem = file.strip_suffix(".toml")?;
-            (file != CONFIG_FILE).then(|| (stem.to_string(), e))
-        }))
-    }
-
-    /// The file names in `.sessions/` that [`Store::stems`] lists, in the directory's own order.
+    /// The file names in `.sessions/` that [`Store::stems`] lists, in the directory's own order;
+    /// refuses a symlinked directory before listing it.
     fn session_names(&self) -> Result<Names> {
         let dir = self.dir();
-        if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
-            return Err(Error::input(format!(
-                "{DIR} is a symlink; session files must live in a real {DIR} directory"
-            )));
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::input(format!(
+                    "{DIR} is a symlink; session files must live in a real {DIR} directory"
+                )));
+            }
+            Ok(m) if !m.is_dir() => {
+                return Err(Error::input(format!(
+                    "{DIR} is not a directory; session files must live in a real {DIR} directory"
+                )));
+            }
+            _ => {}
         }
         match Names::read(&dir) {
             Ok(names) => Ok(names),
@@ -176,14 +164,7 @@ impl Store {
     fn stamped_stems(&self) -> Result<Vec<(String, Option<FileStamp>)>> {
         let names = self.session_names()?;
         let stamps = stamp_names(&self.dir(), &names);
-        let mut stems: Vec<(String, Option<FileStamp>)> = names
-            .iter()
-            .zip(stamps)
-            .map(|(name, stamp)| {
-                let stem = &name[..name.len() - TOML.len()];
-                (String::from_utf8_lossy(stem).into_owned(), stamp)
-            })
-            .collect();
+        let mut stems: Vec<(String, Option<FileStamp>)> = names.stems().zip(stamps).collect();
         stems.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(stems)
     }
@@ -664,6 +645,12 @@ impl Names {
 
     fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// Each name without `.toml`, lossily when it is not UTF-8.
+    fn stems(&self) -> impl Iterator<Item = String> {
+        self.iter()
+            .map(|name| String::from_utf8_lossy(&name[..name.len() - TOML.len()]).into_owned())
     }
 
     fn iter(&self) -> impl Iterator<Item = &[u8]> {
@@ -1326,6 +1313,24 @@ mod tests {
         assert_ne!(written(), second);
         let (_, index) = read_index(&path);
         assert_eq!(index.on_branch("session/b").len(), 2);
+    }
+
+    #[test]
+    fn a_sessions_path_that_is_a_file_is_named_for_what_it_is() {
+        let top = tempfile::tempdir().unwrap();
+        let store = Store::new(top.path(), &top.path().join(".git/git-session"));
+        fs::write(store.dir(), "not a directory").unwrap();
+        for e in [store.stems().unwrap_err(), store.index().unwrap_err()] {
+            assert!(
+                e.to_string().starts_with(".sessions is not a directory;"),
+                "{e}"
+            );
+        }
+        fs::remove_file(store.dir()).unwrap();
+        assert!(
+            store.stems().unwrap().is_empty(),
+            "no directory: no sessions"
+        );
     }
 
     #[test]
