@@ -56,16 +56,26 @@ impl FileStamp {
         self.mtime_ns / 1_000_000_000 < limit && self.ctime_ns / 1_000_000_000 < limit
     }
 
+    /// From `stat`'s fields: the size, the (seconds, nanoseconds) of the times, the inode.
+    pub fn from_stat(len: u64, mtime: (i64, i64), ctime: (i64, i64), ino: u64) -> FileStamp {
+        FileStamp {
+            len,
+            mtime_ns: mtime.0 * 1_000_000_000 + mtime.1,
+            ctime_ns: ctime.0 * 1_000_000_000 + ctime.1,
+            ino,
+        }
+    }
+
     pub fn of(meta: &fs::Metadata) -> FileStamp {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            FileStamp {
-                len: meta.len(),
-                mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-                ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
-                ino: meta.ino(),
-            }
+            FileStamp::from_stat(
+                meta.len(),
+                (meta.mtime(), meta.mtime_nsec()),
+                (meta.ctime(), meta.ctime_nsec()),
+                meta.ino(),
+            )
         }
         #[cfg(not(unix))]
         {

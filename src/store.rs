@@ -252,6 +252,8 @@ impl Store {
     }
 
     /// As [`Store::index`] at `now` (seconds).
+    /// `now` must be taken before any file is looked at: the index is written as of then, and
+    /// a later time would let an edit made while it ran be trusted.
     fn index_at(&self, now: i64) -> Result<(Index, Vec<FileProblem>)> {
         let path = self.state_dir.join("sessions-index");
         let (written_at, known) = read_index(&path);
@@ -260,8 +262,8 @@ impl Store {
         let mut slots = Vec::with_capacity(names.len());
         let mut fresh = Vec::new();
         let mut problems = Vec::new();
-        // What the index says changed; files read again only for being new, and whether
-        // writing the index now would let them all be trusted.
+        // Whether what the index says changed (or its order); whether files were read again
+        // only for being too new to trust, and writing the index now would let all be trusted.
         let mut changed = false;
         let mut too_new = false;
         let mut settles = true;
@@ -270,43 +272,50 @@ impl Store {
         let mut by_stem: Option<std::collections::HashMap<&str, usize>> = None;
         let mut find = |stem: &str, next: usize| {
             if known.get(next).is_some_and(|e| e.stem == stem) {
-                return Some(next);
+                return (Some(next), false);
             }
             let by_stem = by_stem.get_or_insert_with(|| {
                 known.iter().enumerate().map(|(i, e)| (e.stem, i)).collect()
             });
-            by_stem.get(stem).copied()
+            let at = by_stem.get(stem).copied();
+            (at, at.is_some())
         };
         for (name, stamp) in names.iter().zip(stamps) {
             let stem = &name[..name.len() - TOML.len()];
-            let at = std::str::from_utf8(stem).ok().and_then(|s| find(s, next));
-            let same_stamp = at.filter(|&k| stamp.is_some() && known.slots[k].stamp == stamp);
-            if let Some(k) = same_stamp {
+            let (at, moved) = std::str::from_utf8(stem).map_or((None, false), |s| find(s, next));
+            changed |= moved;
+            if let Some(k) = at {
                 next = k + 1;
-                if stamp.is_some_and(|s| s.settled_before(written_at)) {
-                    slots.push(known.slots[k]);
-                    continue;
-                }
+            }
+            let same_stamp = at.filter(|&k| stamp.is_some() && known.slots[k].stamp == stamp);
+            if let Some(k) = same_stamp
+                && stamp.is_some_and(|s| s.settled_before(written_at))
+            {
+                slots.push(known.slots[k]);
+                continue;
             }
             // A name that is not UTF-8 is no session name: kept (lossily) so it is reported.
             let stem = String::from_utf8_lossy(stem);
             match self.load_stem(&stem) {
                 Ok(s) => {
-                    let id = s.id_string();
-                    let said = same_stamp.and_then(|k| known.get(k));
-                    if said.is_some_and(|e| e.branch == s.branch && e.id == id) {
+                    if same_stamp.is_some() {
                         too_new = true;
                         settles &= stamp.is_some_and(|s| s.settled_before(now));
                     } else {
                         changed = true;
                     }
+                    let id = s.id_string();
                     fresh.push((slots.len(), stem.into_owned(), s.branch, id));
                     slots.push(Slot {
                         stamp,
                         ..Slot::default()
                     });
                 }
-                Err(p) => problems.push(p),
+                Err(p) => {
+                    // Not indexed: only dropping an entry it had is news.
+                    changed |= at.is_some();
+                    problems.push(p);
+                }
             }
         }
         changed |= slots.len() != known.slots.len();
@@ -461,7 +470,7 @@ impl ReadProblem {
 
 /// Every session file's stem, branch and id, as the session index holds them: in the
 /// directory's order, in one buffer (a hook reads thousands of them on every commit).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Index {
     text: String,
     slots: Vec<Slot>,
@@ -470,9 +479,9 @@ pub struct Index {
 /// Where one entry's strings lie in [`Index::text`], and its file's `stat` data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Slot {
-    stem: (u32, u32),
-    branch: (u32, u32),
-    id: (u32, u32),
+    stem: (usize, usize),
+    branch: (usize, usize),
+    id: (usize, usize),
     stamp: Option<FileStamp>,
 }
 
@@ -488,9 +497,9 @@ impl Index {
     /// Adds the strings to the text and returns where they lie.
     fn slot(&mut self, stem: &str, branch: &str, id: &str, stamp: Option<FileStamp>) -> Slot {
         let mut put = |s: &str| {
-            let start = self.text.len() as u32;
+            let start = self.text.len();
             self.text.push_str(s);
-            (start, self.text.len() as u32)
+            (start, self.text.len())
         };
         Slot {
             stem: put(stem),
@@ -500,18 +509,22 @@ impl Index {
         }
     }
 
-    fn get(&self, i: usize) -> Option<IndexEntry<'_>> {
-        let slot = self.slots.get(i)?;
-        let at = |(a, b): (u32, u32)| self.text.get(a as usize..b as usize).unwrap_or("");
-        Some(IndexEntry {
+    fn entry(&self, slot: &Slot) -> IndexEntry<'_> {
+        // Ranges are checked when read from disk and made by `slot` otherwise.
+        let at = |(a, b): (usize, usize)| self.text.get(a..b).unwrap_or_default();
+        IndexEntry {
             stem: at(slot.stem),
             branch: at(slot.branch),
             id: at(slot.id),
-        })
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<IndexEntry<'_>> {
+        self.slots.get(i).map(|slot| self.entry(slot))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = IndexEntry<'_>> {
-        (0..self.slots.len()).filter_map(|i| self.get(i))
+        self.slots.iter().map(|slot| self.entry(slot))
     }
 
     /// The sessions whose branch is `branch`, by stem.
@@ -535,8 +548,9 @@ const INDEX_VERSION: u32 = 3;
 
 /// The index file: the length of the text, the text (every entry's stem, branch and id, one
 /// after the other), the time it was written, then per regular file: where its three strings
-/// end, and its `stat` data. The text is taken as it is, without a copy. Missing or damaged,
-/// the index reads as empty (every file is read).
+/// end, and its `stat` data. The text stays in the buffer the file was read into (moved down
+/// over the length before it), not copied out entry by entry. Missing or damaged, the index
+/// reads as empty (every file is read).
 fn read_index(path: &Path) -> (i64, Index) {
     let decoded = codec::read_framed(path, INDEX_MAGIC, INDEX_VERSION).and_then(|mut body| {
         let mut d = Dec::new(&body);
@@ -546,11 +560,11 @@ fn read_index(path: &Path) -> (i64, Index) {
         let mut slots = Vec::new();
         let mut start = 0;
         for _ in 0..d.count()? {
-            let mut end = |d: &mut Dec| -> Option<(u32, u32)> {
-                let end = d.u32()?;
+            let mut end = |d: &mut Dec| -> Option<(usize, usize)> {
+                let end = d.u32()? as usize;
                 let range = (start, end);
                 start = end;
-                (range.0 <= end && end as usize <= text_len).then_some(range)
+                (range.0 <= end && end <= text_len).then_some(range)
             };
             let (stem, branch, id) = (end(&mut d)?, end(&mut d)?, end(&mut d)?);
             let stamp = Some(FileStamp::decode(&mut d)?);
@@ -574,7 +588,7 @@ fn read_index(path: &Path) -> (i64, Index) {
         let whole = index.slots.iter().all(|s| {
             [s.stem, s.branch, s.id]
                 .iter()
-                .all(|&(a, b)| index.text.get(a as usize..b as usize).is_some())
+                .all(|&(a, b)| index.text.get(a..b).is_some())
         });
         whole.then_some((written_at, index))
     });
@@ -587,7 +601,8 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// As [`write_index`], written at `now` (seconds).
+/// Writes `index` as of `now` (seconds); files older than that by two seconds will be trusted
+/// by their `stat` data.
 fn write_index_at(path: &Path, index: &Index, now: i64) {
     let stamped: Vec<(IndexEntry, FileStamp)> = index
         .iter()
@@ -731,15 +746,20 @@ fn stamp_names(dir: &Path, names: &Names) -> Vec<Option<FileStamp>> {
         return stamp_all(&names);
     }
     let (first, second) = names.split_at(names.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| stamp_all(second));
+    let stamps = std::thread::scope(|scope| {
+        // A system that refuses a thread (a process limit) gets the work done on this one:
+        // a hook must not fail a commit over it.
+        let other = std::thread::Builder::new().spawn_scoped(scope, || stamp_all(second));
         let mut mine = stamp_all(first);
-        match other.join() {
-            Ok(theirs) => mine.extend(theirs),
-            Err(panic) => std::panic::resume_unwind(panic),
+        match other.map(|t| t.join()) {
+            Ok(Ok(theirs)) => mine.extend(theirs),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => mine.extend(stamp_all(second)),
         }
         mine
-    })
+    });
+    debug_assert_eq!(stamps.len(), names.len());
+    stamps
 }
 
 /// As [`FileStamp::of`] for the entry `name` of the directory `dir`, when it is a regular file.
@@ -753,11 +773,13 @@ fn stamp_at(dir: &fs::File, name: &[u8]) -> Option<FileStamp> {
         AtFlags::SYMLINK_NOFOLLOW,
     )
     .ok()?;
-    (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile).then(|| FileStamp {
-        len: st.st_size as u64,
-        mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
-        ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
-        ino: st.st_ino as u64,
+    (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile).then(|| {
+        FileStamp::from_stat(
+            st.st_size as u64,
+            (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            (st.st_ctime as i64, st.st_ctime_nsec as i64),
+            st.st_ino as u64,
+        )
     })
 }
 
@@ -1138,13 +1160,11 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         fs::write(&path, &bytes).unwrap();
-        assert_eq!(read_index(&path), (i64::MIN, Index::default()), "damaged");
+        let empty =
+            |(written_at, index): (i64, Index)| written_at == i64::MIN && index.slots.is_empty();
+        assert!(empty(read_index(&path)), "damaged");
         fs::write(&path, "git-session index 1 0\n").unwrap();
-        assert_eq!(
-            read_index(&path),
-            (i64::MIN, Index::default()),
-            "the old text form"
-        );
+        assert!(empty(read_index(&path)), "the old text form");
     }
 
     #[test]
@@ -1254,6 +1274,14 @@ mod tests {
         write_index_at(&path, &reversed, chrono::Utc::now().timestamp() + 3600);
         let (again, _) = store.index().unwrap();
         assert_eq!(again.iter().count(), 700);
+        // Rewritten in the directory's order, so the next run needs no map.
+        let written: Vec<String> = read_index(&path)
+            .1
+            .iter()
+            .map(|e| e.stem.to_string())
+            .collect();
+        let listed: Vec<String> = store.session_names().unwrap().stems().collect();
+        assert_eq!(written, listed);
         assert_eq!(again.on_branch("from the index")[0].stem, "s7");
         assert_eq!(again.on_branch("session/s699")[0].stem, "s699");
         assert!(again.on_branch("session/s7").is_empty());
@@ -1310,9 +1338,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(run(now + 3600), (3, 1));
-        assert_ne!(written(), second);
+        let third = written();
+        assert_ne!(third, second);
         let (_, index) = read_index(&path);
         assert_eq!(index.on_branch("session/b").len(), 2);
+        // A removed file is written out.
+        fs::remove_file(store.dir().join("c.toml")).unwrap();
+        assert_eq!(run(now + 3600), (2, 1));
+        assert_ne!(written(), third);
+        assert_eq!(read_index(&path).1.iter().count(), 2);
     }
 
     #[test]
@@ -1331,6 +1365,22 @@ mod tests {
             store.stems().unwrap().is_empty(),
             "no directory: no sessions"
         );
+    }
+
+    #[test]
+    fn each_stamp_is_its_own_files_past_the_second_thread() {
+        let (top, store) = temp_store();
+        for i in 0..600 {
+            fs::write(store.dir().join(format!("{i}.toml")), "x".repeat(i + 1)).unwrap();
+        }
+        let names = store.session_names().unwrap();
+        let stamps = stamp_names(&store.dir(), &names);
+        assert_eq!(stamps.len(), 600);
+        for (stem, stamp) in names.stems().zip(stamps) {
+            let size = stem.parse::<u64>().unwrap() + 1;
+            assert_eq!(stamp.map(|s| s.len), Some(size), "{stem}");
+        }
+        drop(top);
     }
 
     #[test]

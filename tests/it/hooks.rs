@@ -1107,3 +1107,29 @@ fn post_commit_steps_from_its_memo_and_says_what_a_walk_says() {
     assert_eq!(line(&second), line(&fresh.stderr()));
     assert!(line(&second).contains("50%"), "{second}");
 }
+
+/// With hundreds of session files a second thread shares the `stat` calls; a system that
+/// refuses threads (a process limit; here an impossible stack size) must not fail the commit.
+#[test]
+fn a_refused_thread_does_not_fail_the_commit() {
+    let repo = hooked();
+    let file = repo.read(".sessions/search.toml");
+    for i in 0..600 {
+        let name = format!("s{i}");
+        repo.write(
+            &format!(".sessions/{name}.toml"),
+            &file
+                .replace("name = \"search\"", &format!("name = \"{name}\""))
+                .replace("session/search", &format!("session/{name}")),
+        );
+    }
+    let out = commit_with(&repo, &["-m", "Work"], |cmd| {
+        cmd.env("RUST_MIN_STACK", (1u64 << 44).to_string());
+    });
+    assert!(
+        !text(&out.stderr).contains("error"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(trailers(&repo, "HEAD")[0], "Session: search");
+}
