@@ -148,7 +148,7 @@ pub fn run(script: &str, dir: &Path, env: &[(&str, &str)], timeout: Duration) ->
     let tail = Arc::new(Mutex::new(Tail::new(OUTPUT_CAP)));
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let reader_tail = Arc::clone(&tail);
-    std::thread::spawn(move || {
+    let reading = std::thread::Builder::new().spawn(move || {
         let mut buf = [0u8; 8192];
         loop {
             match reader.read(&mut buf) {
@@ -164,6 +164,15 @@ pub fn run(script: &str, dir: &Path, env: &[(&str, &str)], timeout: Duration) ->
         }
         let _ = done_tx.send(());
     });
+    if let Err(e) = reading {
+        // Unread, its output would fill the pipe and stall it: stop it rather than wait.
+        signal_group(&mut child, Stop::Kill);
+        let _ = child.wait();
+        return not_started(format!(
+            "no thread to read its output: {}",
+            crate::error::io_reason(&e)
+        ));
+    }
 
     let timed_out = !wait_for_exit(&mut child, started + timeout);
     if timed_out {

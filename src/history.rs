@@ -627,28 +627,41 @@ pub fn aggregate_all(
     progress: &mut dyn FnMut(usize),
 ) -> Result<(Aggregates, Vec<CommitId>, Coverage)> {
     let cfg = repo.trailer_config().clone();
+    // Commits arrive in walk order, newest first: ranks go down from 0.
+    let parse = |aggs: &mut Aggregates, rank: &mut i64, batch: Batch| {
+        for (_, time, author_time, range) in batch.commits {
+            *rank -= 1;
+            let links = links::from_message(&batch.bytes[range], &cfg);
+            if links.named_sessions().next().is_some() {
+                let at = Moment {
+                    time,
+                    author_time,
+                    rank: *rank,
+                };
+                aggs.add_commit(at, &links);
+            }
+        }
+    };
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     std::thread::scope(|scope| {
-        let parser = scope.spawn(move || {
-            let mut aggs = Aggregates::default();
-            // Commits arrive in walk order, newest first: ranks go down from 0.
-            let mut rank = 0i64;
+        let parser = std::thread::Builder::new().spawn_scoped(scope, move || {
+            let (mut aggs, mut rank) = (Aggregates::default(), 0i64);
             for batch in rx {
-                for (_, time, author_time, range) in batch.commits {
-                    rank -= 1;
-                    let links = links::from_message(&batch.bytes[range], &cfg);
-                    if links.named_sessions().next().is_some() {
-                        let at = Moment {
-                            time,
-                            author_time,
-                            rank,
-                        };
-                        aggs.add_commit(at, &links);
-                    }
-                }
+                parse(&mut aggs, &mut rank, batch);
             }
             aggs
         });
+        // A system that refuses a thread (a process limit) gets the parsing done here too.
+        let (mut inline, mut rank) = (Aggregates::default(), 0i64);
+        let threaded = parser.is_ok();
+        let mut deliver = |batch: Batch| {
+            if threaded {
+                // A closed channel means the parser died; its join below reports it.
+                let _ = tx.send(batch);
+            } else {
+                parse(&mut inline, &mut rank, batch);
+            }
+        };
         let mut batch = Batch::default();
         let mut newest = i64::MIN;
         let mut read = 0usize;
@@ -667,18 +680,20 @@ pub fn aggregate_all(
                 start..batch.bytes.len(),
             ));
             if batch.commits.len() == BATCH {
-                // A closed channel means the parser died; its join below reports it.
-                let _ = tx.send(std::mem::take(&mut batch));
+                deliver(std::mem::take(&mut batch));
             }
             Ok(())
         });
         if !batch.commits.is_empty() {
-            let _ = tx.send(batch);
+            deliver(batch);
         }
         drop(tx);
-        let aggs = parser
-            .join()
-            .map_err(|_| Error::unanswerable("reading history failed in a worker thread"))?;
+        let aggs = match parser {
+            Ok(parser) => parser
+                .join()
+                .map_err(|_| Error::unanswerable("reading history failed in a worker thread"))?,
+            Err(_) => inline,
+        };
         let mut stats = walked?;
         let mut ids = std::mem::take(&mut stats.seen);
         ids.sort_unstable();
