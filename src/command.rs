@@ -125,26 +125,7 @@ pub fn run(script: &str, dir: &Path, env: &[(&str, &str)], timeout: Duration) ->
         Ok(w) => w,
         Err(e) => return not_started(crate::error::io_reason(&e)),
     };
-    let mut process = Process::new("sh");
-    process
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(writer2);
-    for (k, v) in env {
-        process.env(k, v);
-    }
-    new_process_group(&mut process);
-    let spawned = process.spawn();
-    // Our copies of the pipe's write end live in `process`: close them, or the output never ends.
-    drop(process);
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => return not_started(format!("sh: {}", crate::error::io_reason(&e))),
-    };
-
+    // The output's reader starts first: where the system refuses a thread, nothing has run.
     let tail = Arc::new(Mutex::new(Tail::new(OUTPUT_CAP)));
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let reader_tail = Arc::clone(&tail);
@@ -165,14 +146,31 @@ pub fn run(script: &str, dir: &Path, env: &[(&str, &str)], timeout: Duration) ->
         let _ = done_tx.send(());
     });
     if let Err(e) = reading {
-        // Unread, its output would fill the pipe and stall it: stop it rather than wait.
-        signal_group(&mut child, Stop::Kill);
-        let _ = child.wait();
         return not_started(format!(
             "no thread to read its output: {}",
             crate::error::io_reason(&e)
         ));
     }
+    let mut process = Process::new("sh");
+    process
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2);
+    for (k, v) in env {
+        process.env(k, v);
+    }
+    new_process_group(&mut process);
+    let spawned = process.spawn();
+    // Our copies of the pipe's write end live in `process`: close them, or the output never
+    // ends (and the reader ends at once when `sh` did not start).
+    drop(process);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return not_started(format!("sh: {}", crate::error::io_reason(&e))),
+    };
 
     let timed_out = !wait_for_exit(&mut child, started + timeout);
     if timed_out {

@@ -653,14 +653,10 @@ pub fn aggregate_all(
         });
         // A system that refuses a thread (a process limit) gets the parsing done here too.
         let (mut inline, mut rank) = (Aggregates::default(), 0i64);
-        let threaded = parser.is_ok();
-        let mut deliver = |batch: Batch| {
-            if threaded {
-                // A closed channel means the parser died; its join below reports it.
-                let _ = tx.send(batch);
-            } else {
-                parse(&mut inline, &mut rank, batch);
-            }
+        let mut deliver = |batch: Batch| match &parser {
+            // A closed channel means the parser died; its join below reports it.
+            Ok(_) => drop(tx.send(batch)),
+            Err(_) => parse(&mut inline, &mut rank, batch),
         };
         let mut batch = Batch::default();
         let mut newest = i64::MIN;

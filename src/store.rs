@@ -294,7 +294,6 @@ impl Store {
                 slots.push(known.slots[k]);
                 continue;
             }
-            // A name that is not UTF-8 is no session name: kept (lossily) so it is reported.
             let stem = String::from_utf8_lossy(stem);
             match self.load_stem(&stem) {
                 Ok(s) => {
@@ -649,10 +648,7 @@ struct Names {
 
 impl Names {
     fn add(&mut self, name: &[u8]) {
-        if name.len() >= TOML.len()
-            && name.ends_with(TOML.as_bytes())
-            && name != CONFIG_FILE.as_bytes()
-        {
+        if name.ends_with(TOML.as_bytes()) && name != CONFIG_FILE.as_bytes() {
             self.bytes.extend_from_slice(name);
             self.ends.push(self.bytes.len());
         }
@@ -662,7 +658,8 @@ impl Names {
         self.ends.len()
     }
 
-    /// Each name without `.toml`, lossily when it is not UTF-8.
+    /// Each name without `.toml`. A name that is not UTF-8 is no session name: it is kept
+    /// (lossily) so that it is reported.
     fn stems(&self) -> impl Iterator<Item = String> {
         self.iter()
             .map(|name| String::from_utf8_lossy(&name[..name.len() - TOML.len()]).into_owned())

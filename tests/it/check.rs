@@ -602,14 +602,14 @@ fn only_what_head_holds_counts() {
 }
 
 /// A command's output is read on a thread of its own; where the system refuses one (a process
-/// limit; here an impossible stack size), the command is stopped and reported, not left to
-/// stall on a full pipe or to crash the gate.
+/// limit; here a stack larger than any address space), the command is not started and the
+/// gate says why, rather than crash or leave it to stall on a full pipe.
 #[test]
 fn a_refused_thread_fails_the_command_with_the_reason() {
-    let repo = gated("[[criteria.commands]]\nname = \"tests\"\nrun = 'sleep 30'");
+    let repo = gated("[[criteria.commands]]\nname = \"tests\"\nrun = 'touch ran; sleep 30'");
     let started = Instant::now();
     let out = repo.run_with(&["check", "--run-commands"], |c| {
-        c.env("RUST_MIN_STACK", (1u64 << 44).to_string());
+        c.env("RUST_MIN_STACK", (1u64 << 62).to_string());
     });
     out.expect_code(1);
     assert_has(
@@ -617,4 +617,5 @@ fn a_refused_thread_fails_the_command_with_the_reason() {
         "✗ tests  could not start: no thread to read its output",
     );
     assert!(started.elapsed() < Duration::from_secs(20), "it waited");
+    assert!(!repo.exists("ran"), "the command ran");
 }
