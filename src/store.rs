@@ -251,9 +251,9 @@ impl Store {
         self.index_at(unix_now())
     }
 
-    /// As [`Store::index`] at `now` (seconds).
-    /// `now` must be taken before any file is looked at: the index is written as of then, and
-    /// a later time would let an edit made while it ran be trusted.
+    /// As [`Store::index`] at `now` (seconds), which must be taken before any file is looked
+    /// at: the index is written as of then, and a later time would let an edit made while it
+    /// ran be trusted.
     fn index_at(&self, now: i64) -> Result<(Index, Vec<FileProblem>)> {
         let path = self.state_dir.join("sessions-index");
         let (written_at, known) = read_index(&path);
