@@ -67,15 +67,7 @@ struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     fn new(sessions: &'a [Session], skew: i64) -> Scope<'a> {
-        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, s) in sessions.iter().enumerate() {
-            for key in [s.name.to_string(), s.id_string()] {
-                let list = by_key.entry(key).or_default();
-                if !list.contains(&i) {
-                    list.push(i);
-                }
-            }
-        }
+        let by_key = session_keys(sessions);
         let since = sessions
             .iter()
             .map(|s| s.created.timestamp() - skew)
@@ -104,6 +96,21 @@ impl<'a> Scope<'a> {
             }
         }
     }
+}
+
+/// Each name and id (as trailers write them) of `sessions`, with the indices of the sessions
+/// it stands for: two files can carry the same id (a copied file), and each counts.
+pub fn session_keys(sessions: &[Session]) -> HashMap<String, Vec<usize>> {
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, s) in sessions.iter().enumerate() {
+        for key in [s.name.to_string(), s.id_string()] {
+            let list = by_key.entry(key).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
+        }
+    }
+    by_key
 }
 
 /// How far each session's own walk would have gone, in a walk for several: the walk goes as

@@ -175,15 +175,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 .map(str::to_string)
         })
         .collect();
-    let mut keys: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, s) in sessions.iter().enumerate() {
-        for key in [s.name.to_string(), s.id_string()] {
-            let list = keys.entry(key).or_default();
-            if !list.contains(&i) {
-                list.push(i);
-            }
-        }
-    }
+    let keys = history::session_keys(&sessions);
     let mut by_id: HashMap<String, Vec<&str>> = HashMap::new();
     for s in &sessions {
         by_id
