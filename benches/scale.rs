@@ -128,8 +128,13 @@ fn median(runs: usize, mut f: impl FnMut() -> (Duration, Option<u64>)) -> (Durat
         times.push(t);
         peak = peak.max(rss);
     }
+    (middle(times), peak)
+}
+
+/// The median of some times.
+fn middle(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    (times[times.len() / 2], peak)
+    times[times.len() / 2]
 }
 
 fn history(o: &Options) -> PathBuf {
@@ -370,10 +375,7 @@ fn main() {
         plain_message(None, 3 * n + 1);
         plain_times[1].push(plain_message(None, 3 * n + 2));
     }
-    let [plain_unhooked, plain_hooked] = plain_times.map(|mut v| {
-        v.sort();
-        v[v.len() / 2]
-    });
+    let [plain_unhooked, plain_hooked] = plain_times.map(middle);
     run_in(
         "git",
         &work,
@@ -392,10 +394,7 @@ fn main() {
         cold_commit,
         hooked_commit,
         start_commit,
-    ] = times.map(|mut v| {
-        v.sort();
-        v[v.len() / 2]
-    });
+    ] = times.map(middle);
     run_in(
         bin(),
         &work,

@@ -178,12 +178,7 @@ fn list_agrees_with_status() {
 /// Asserts that `list`'s numbers for each of `names` in `listed` are `status`'s.
 fn assert_agree_with_status(repo: &TestRepo, listed: &serde_json::Value, names: &[&str]) {
     for &name in names {
-        let entry = listed
-            .as_array()
-            .expect("array")
-            .iter()
-            .find(|e| e["name"] == name)
-            .expect("listed");
+        let entry = crate::harness::listed(listed, name);
         let status = repo.json(&["status", name]);
         assert_eq!(entry["progress"], status["progress"], "{name}");
         assert_eq!(entry["commits"], status["commits"], "{name}");

@@ -28,6 +28,15 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     child.wait_with_output().expect("the command finishes")
 }
 
+/// The entry of session `name` in `list --json`'s output.
+pub fn listed<'a>(list: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .expect("list --json prints an array")
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} is listed"))
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_git-session"))
 }

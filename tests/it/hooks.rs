@@ -1006,12 +1006,7 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
     let out = commit(&repo, &["-m", &msg]);
     let err = text(&out.stderr);
     let listed = repo.json(&["list"]);
-    let entry = listed
-        .as_array()
-        .expect("array")
-        .iter()
-        .find(|e| e["name"] == old)
-        .expect("the session is listed");
+    let entry = crate::harness::listed(&listed, old);
     let want = format!(
         "{old}: {}% · {}/{} milestones",
         (entry["progress"]["fraction"].as_f64().expect("fraction") * 100.0).floor(),
