@@ -128,6 +128,14 @@ impl Store {
             .map_err(|f| session::findings_error(&Self::display_path(name.as_str()), &f))
     }
 
+    /// The session `branch` is named after, when its file claims the branch: then it is the
+    /// branch's session whoever else claims it (see [`owner`]), found with one file read.
+    /// `None` (no such file, another branch, a file that does not load) leaves it to the index.
+    pub fn named_after(&self, branch: &str) -> Option<Session> {
+        let name = named_after(branch)?;
+        self.load(&name).ok().filter(|s| s.branch == branch)
+    }
+
     /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted. A name that
     /// is not UTF-8 is no session name: kept (lossily) so that it is reported.
     pub fn stems(&self) -> Result<Vec<String>> {
@@ -482,6 +490,40 @@ struct Slot {
     branch: (usize, usize),
     id: (usize, usize),
     stamp: Option<FileStamp>,
+}
+
+/// The session name a branch suggests: its last component (`session/search` → `search`), as
+/// `start` names branches.
+pub fn named_after(branch: &str) -> Option<Name> {
+    Name::session(branch.rsplit('/').next()?).ok()
+}
+
+/// Whose branch it is, among the sessions that claim it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    None,
+    One(&'a str),
+    /// Several claim it and none is named after it: the first two names, sorted.
+    Several(&'a str, &'a str),
+}
+
+/// The session whose branch is `branch`, given the names of the sessions that claim it: the one
+/// the branch is named after ([`named_after`]) if it is among them, else the only one. A
+/// session started with `--current` on another session's branch thus leaves plain commits
+/// to the session the branch is named after, and a branch that no claimant is named after is
+/// nobody's for sure when several claim it.
+pub fn owner<'a>(branch: &str, claimants: &[&'a str]) -> Owner<'a> {
+    let after = branch.rsplit('/').next();
+    if let Some(&own) = claimants.iter().find(|&&c| Some(c) == after) {
+        return Owner::One(own);
+    }
+    let mut sorted = claimants.to_vec();
+    sorted.sort_unstable();
+    match sorted[..] {
+        [] => Owner::None,
+        [one] => Owner::One(one),
+        [a, b, ..] => Owner::Several(a, b),
+    }
 }
 
 /// One session file in the [`Index`].
@@ -1465,5 +1507,58 @@ mod tests {
         drop(held);
         assert!(!p.exists());
         let _again = Lock::acquire(&p).unwrap();
+    }
+
+    #[test]
+    fn a_branch_belongs_to_the_session_it_is_named_after() {
+        assert_eq!(named_after("session/search").unwrap().as_str(), "search");
+        assert_eq!(named_after("a/b/c").unwrap().as_str(), "c");
+        assert_eq!(named_after("main").unwrap().as_str(), "main");
+        assert!(named_after("session/").is_none());
+        assert!(named_after("team/Search").is_none());
+        assert!(named_after("x/config").is_none(), "the policy file's stem");
+
+        let b = "session/search";
+        assert_eq!(owner(b, &[]), Owner::None);
+        assert_eq!(owner(b, &["zeta"]), Owner::One("zeta"));
+        assert_eq!(owner(b, &["zeta", "alpha", "search"]), Owner::One("search"));
+        assert_eq!(
+            owner(b, &["zeta", "alpha", "beta"]),
+            Owner::Several("alpha", "beta")
+        );
+        assert_eq!(
+            owner("feature/search-v2", &["search"]),
+            Owner::One("search")
+        );
+        assert_eq!(
+            owner("feature/search-v2", &["search", "other"]),
+            Owner::Several("other", "search")
+        );
+
+        let (_top, store) = temp_store();
+        write_session(&store, "search", "000000000001", "session/search");
+        write_session(&store, "moved", "000000000002", "elsewhere");
+        assert_eq!(
+            store.named_after("session/search").unwrap().name.as_str(),
+            "search"
+        );
+        assert!(
+            store.named_after("team/search").is_none(),
+            "claims another branch"
+        );
+        assert!(
+            store.named_after("session/moved").is_none(),
+            "claims another branch"
+        );
+        assert!(store.named_after("session/absent").is_none());
+        fs::write(
+            store.dir().join("broken.toml"),
+            "schema = 1\nbranch = \"session/broken\"\n",
+        )
+        .unwrap();
+        assert!(
+            store.named_after("session/broken").is_none(),
+            "left to the index"
+        );
     }
 }

@@ -16,6 +16,7 @@ use git_session::progress;
 use git_session::repo::{CommitId, Head};
 use git_session::report::CheckReport;
 use git_session::session::Session;
+use git_session::store::{self, Owner};
 use git_session::trust::{self, Ledger, Standing};
 
 use super::render::pad;
@@ -289,14 +290,17 @@ fn find_loaded(
     problems: &[git_session::store::FileProblem],
 ) -> Result<std::result::Result<Vec<Target>, String>> {
     let on_branch = |branch: &str| -> Result<Option<Session>> {
-        let mut matching = sessions.iter().filter(|s| s.branch == branch);
-        match (matching.next(), matching.next()) {
-            (Some(s), None) => Ok(Some(s.clone())),
-            (Some(a), Some(b)) => Err(Error::input(format!(
-                "sessions '{}' and '{}' both use branch '{branch}'; name the one to check",
-                a.name, b.name
+        let claimants: Vec<&str> = sessions
+            .iter()
+            .filter(|s| s.branch == branch)
+            .map(|s| s.name.as_str())
+            .collect();
+        match store::owner(branch, &claimants) {
+            Owner::One(name) => Ok(sessions.iter().find(|s| s.name.as_str() == name).cloned()),
+            Owner::Several(a, b) => Err(Error::input(format!(
+                "sessions '{a}' and '{b}' both use branch '{branch}'; name the one to check"
             ))),
-            (None, _) => Ok(None),
+            Owner::None => Ok(None),
         }
     };
     let mut why = Vec::new();

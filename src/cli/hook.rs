@@ -17,7 +17,7 @@ use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, Index, Store};
+use git_session::store::{self, Index, Owner, Store};
 use git_session::trailer;
 
 use super::focus::read_focus;
@@ -160,13 +160,22 @@ impl Known {
         Ok(self.index.get_or_init(|| index))
     }
 
-    /// The session whose branch is `branch`: `Ok(None)` when none or several are (then the
-    /// branch names no session for sure), with the names of the first two when several.
+    /// The session whose branch is `branch` ([`store::owner`]): `Ok(None)` when none is, or
+    /// several are and none is named after it, with the names of the first two then.
     fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<&str>)> {
-        match self.index()?.on_branch(branch)[..] {
-            [e] => Ok((Some(self.store.load(&Name::session(e.stem)?)?), Vec::new())),
-            [a, b, ..] => Ok((None, vec![a.stem, b.stem])),
-            [] => Ok((None, Vec::new())),
+        if let Some(s) = self.store.named_after(branch) {
+            return Ok((Some(s), Vec::new()));
+        }
+        let claimants: Vec<&str> = self
+            .index()?
+            .on_branch(branch)
+            .iter()
+            .map(|e| e.stem)
+            .collect();
+        match store::owner(branch, &claimants) {
+            Owner::One(stem) => Ok((Some(self.store.load(&Name::session(stem)?)?), Vec::new())),
+            Owner::Several(a, b) => Ok((None, vec![a, b])),
+            Owner::None => Ok((None, Vec::new())),
         }
     }
 

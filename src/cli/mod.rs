@@ -12,7 +12,7 @@ use git_session::error::{Error, Result};
 use git_session::name::Name;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::Store;
+use git_session::store::{self, Owner, Store};
 
 /// `eprintln!` that never panics: a closed or broken stderr (`2>&-`, a reader gone away) is no
 /// reason to crash, and a panic while reporting one aborts the process.
@@ -266,15 +266,18 @@ impl Ctx {
                 ));
             }
         };
+        if let Some(s) = self.store.named_after(&branch) {
+            return Ok(s);
+        }
         let (index, problems) = self.store.index()?;
-        match index.on_branch(&branch)[..] {
-            [e] => self.store.load(&Name::session(e.stem)?),
-            [a, b, ..] => Err(Error::input(format!(
-                "sessions '{}' and '{}' both use branch '{branch}'; name the one you mean",
-                a.stem, b.stem
+        let claimants: Vec<&str> = index.on_branch(&branch).iter().map(|e| e.stem).collect();
+        match store::owner(&branch, &claimants) {
+            Owner::One(stem) => self.store.load(&Name::session(stem)?),
+            Owner::Several(a, b) => Err(Error::input(format!(
+                "sessions '{a}' and '{b}' both use branch '{branch}'; name the one you mean"
             ))),
             // A file that does not load may be the one: its error says more than "none".
-            [] => match problems.first() {
+            Owner::None => match problems.first() {
                 Some(p) => Err(p.to_error()),
                 None => Err(Error::input(format!(
                     "no session uses the current branch '{branch}'; name a session (git session list shows them) or start one (git session start <name>)"

@@ -12,7 +12,7 @@ use git_session::error::{Error, Result};
 use git_session::name::Name;
 use git_session::repo::Head;
 use git_session::session::{self, Criteria, Milestone, MilestoneCriterion, Session, Status};
-use git_session::store::{self, Store};
+use git_session::store::{self, Owner, Store};
 
 use super::{Ctx, Global, emit, note};
 
@@ -199,7 +199,38 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     emit(&format!(
         "Started session '{name}' {where_} (base '{base}'); {shown} is staged — commit it with your first change.\n"
     ));
+    if args.current {
+        warn_shared_branch(&ctx, &name, &branch);
+    }
     Ok(0)
+}
+
+/// Says where plain commits on a branch now shared with other sessions go ([`store::owner`]),
+/// since `--current` on another session's branch is allowed.
+fn warn_shared_branch(ctx: &Ctx, name: &Name, branch: &str) {
+    let Ok((index, _)) = ctx.store.index() else {
+        return;
+    };
+    let claimants: Vec<&str> = index.on_branch(branch).iter().map(|e| e.stem).collect();
+    let others: Vec<&str> = claimants
+        .iter()
+        .copied()
+        .filter(|&c| c != name.as_str())
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    let goes_to = match store::owner(branch, &claimants) {
+        Owner::One(o) => format!("go to session '{o}', which the branch is named after"),
+        _ => "get no Session trailer from the hooks".to_string(),
+    };
+    let who = match others[..] {
+        [one] => format!("session '{one}' already uses"),
+        _ => format!("sessions '{}' already use", others.join("', '")),
+    };
+    note(&format!(
+        "warning: {who} branch '{branch}'; commits on it whose message names no session {goes_to} (a 'Session: {name}' trailer links one to '{name}')"
+    ));
 }
 
 fn switch_and_stage(ctx: &Ctx, head: &Head, session: &Session, current: bool) -> Result<()> {

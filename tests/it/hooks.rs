@@ -1036,40 +1036,109 @@ fn a_broken_session_file_is_said_not_skipped_in_silence() {
     assert!(err.contains("git session validate"), "{err}");
 }
 
-/// The hooks find the branch's session through an index kept honest by stat: an edit that
-/// moves the session to another branch is seen at once.
+/// Rewrites the `branch` line of a session's file.
+fn move_session(repo: &TestRepo, name: &str, to: &str) {
+    let path = format!(".sessions/{name}.toml");
+    let file = repo.read(&path);
+    let from = file
+        .lines()
+        .find(|l| l.starts_with("branch = "))
+        .expect("branch line")
+        .to_string();
+    repo.write(&path, &file.replace(&from, &format!("branch = \"{to}\"")));
+}
+
+/// A branch named after its session is found through that one file, and one that is not
+/// through the index of every session file, kept honest by stat: either way an edit that moves
+/// the session to another branch is seen at once.
 #[test]
-fn the_session_index_follows_edits() {
+fn the_branchs_session_follows_edits() {
     let repo = hooked();
+    let index = repo.path.join(".git/git-session/sessions-index");
     commit(&repo, &["-m", "One"]);
     assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
-    assert!(repo.path.join(".git/git-session/sessions-index").exists());
-    let file = repo.read(".sessions/search.toml");
-    repo.write(
-        ".sessions/search.toml",
-        &file.replace("branch = \"session/search\"", "branch = \"elsewhere\""),
+    assert!(
+        !index.exists(),
+        "a branch named after its session needs no index"
     );
+    move_session(&repo, "search", "elsewhere");
     commit(&repo, &["-m", "Two"]);
+    assert!(trailers(&repo, "HEAD").is_empty());
+
+    repo.run(&["start", "other", "--branch", "work-on-it"])
+        .success();
+    commit(&repo, &["-m", "Three"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: other"]);
+    assert!(index.exists());
+    move_session(&repo, "other", "elsewhere-too");
+    commit(&repo, &["-m", "Four"]);
     assert!(trailers(&repo, "HEAD").is_empty());
 }
 
-/// Two sessions on one branch: a plain message gets a warning and no guess; a message that
-/// names its session needs neither, and its trailers are kept as written.
+/// Two sessions on one branch: commits whose message names no session go to the one the branch
+/// is named after, as `start --current` warns, and commands without a name mean it too. On a
+/// branch that neither is named after, the hooks warn and do not guess, and commands ask for a
+/// name. A message that names its session needs neither, and its trailers are kept as written.
 #[test]
-fn a_shared_branch_warns_only_when_the_message_names_no_session() {
+fn a_shared_branch_goes_to_the_session_it_is_named_after() {
     let repo = hooked();
-    repo.run(&["start", "other", "--current"]).success();
+    let started = repo.run(&["start", "other", "--current"]);
+    started.success();
+    assert!(
+        started.stderr().contains(
+            "warning: session 'search' already uses branch 'session/search'; commits on it whose message names no session go to session 'search', which the branch is named after (a 'Session: other' trailer links one to 'other')"
+        ),
+        "{}",
+        started.stderr()
+    );
     let plain = commit(&repo, &["-m", "Plain"]);
+    assert!(!text(&plain.stderr).contains("both use branch"));
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+    assert_eq!(repo.json(&["status"])["session"]["name"], "search");
+    let check = repo.run(&["check", "--no-commands"]);
+    assert!(
+        check
+            .stdout()
+            .contains("its branch 'session/search' is checked out"),
+        "{}",
+        check.stdout()
+    );
+    let named = commit(&repo, &["-m", "Named\n\nSession: other"]);
+    assert!(!text(&named.stderr).contains("both use branch"));
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: other"]);
+
+    repo.git(&["checkout", "-q", "-b", "shared"]);
+    move_session(&repo, "search", "shared");
+    move_session(&repo, "other", "shared");
+    let plain = commit(&repo, &["-m", "Plain again"]);
     let err = text(&plain.stderr);
     assert!(
-        err.contains("sessions 'other' and 'search' both use branch 'session/search'"),
+        err.contains("sessions 'other' and 'search' both use branch 'shared', so no Session trailer was added"),
         "{err}"
     );
     assert!(trailers(&repo, "HEAD").is_empty());
-    let named = commit(&repo, &["-m", "Named\n\nSession: other"]);
-    let err = text(&named.stderr);
-    assert!(!err.contains("both use branch"), "{err}");
-    assert_eq!(trailers(&repo, "HEAD"), ["Session: other"]);
+    let status = repo.run(&["status"]);
+    assert_eq!(status.code(), 2);
+    assert!(
+        status.stderr().contains(
+            "sessions 'other' and 'search' both use branch 'shared'; name the one you mean"
+        ),
+        "{}",
+        status.stderr()
+    );
+    repo.run(&["check", "--no-commands"]).fails_with(
+        2,
+        "sessions 'other' and 'search' both use branch 'shared'; name the one to check",
+    );
+    let third = repo.run(&["start", "third", "--current", "--base", "main"]);
+    third.success();
+    assert!(
+        third.stderr().contains(
+            "warning: sessions 'other', 'search' already use branch 'shared'; commits on it whose message names no session get no Session trailer from the hooks"
+        ),
+        "{}",
+        third.stderr()
+    );
 }
 
 /// After the first commit, post-commit builds on the memo of its last walk instead of walking
