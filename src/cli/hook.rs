@@ -257,7 +257,22 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
         return Ok(());
     }
     let stamped = message::add_trailers(&raw, cfg, &lines);
-    replace_message(file, &stamped)
+    match stamped.strip_prefix(&raw[..]) {
+        // Git waits for the hook, so nothing else writes the file meanwhile.
+        Some(tail) => append_message(file, tail),
+        None => replace_message(file, &stamped),
+    }
+}
+
+/// Appends trailers that only extend the message (one given with -m or -F). Replacing the
+/// file git has just written would wait for its write-out to the disk, 0.3 ms per commit.
+fn append_message(path: &Path, tail: &[u8]) -> Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(tail))
+        .map_err(|e| Error::io("write", path, &e))
 }
 
 /// Replaces the message file through a temporary file and a rename, so git never reads half
