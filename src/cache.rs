@@ -430,6 +430,12 @@ impl Codec for FileEntry {
     }
 }
 
+/// A value that is all of `bytes`.
+fn decode_whole<T: Codec>(bytes: &[u8]) -> Option<T> {
+    let mut d = Dec::new(bytes);
+    T::decode(&mut d).filter(|_| d.is_done())
+}
+
 /// Values by key, decoded only when asked for: a run that needs a few of many entries pays for
 /// those few. Changes live in an overlay until the table is written again, when unchanged
 /// entries are copied as they are.
@@ -519,9 +525,7 @@ impl<T: Codec> Table<T> {
     }
 
     fn decode_at(&self, i: usize) -> Option<T> {
-        let blob = &self.body[self.index[i].1.clone()];
-        let mut d = Dec::new(blob);
-        let v = T::decode(&mut d).filter(|_| d.is_done());
+        let v = decode_whole(&self.body[self.index[i].1.clone()]);
         if v.is_none() {
             self.damaged.set(true);
         }
@@ -533,6 +537,46 @@ impl<T: Codec> Table<T> {
             Some(v) => v.clone(),
             None => self.find(key).and_then(|i| self.decode_at(i)),
         }
+    }
+
+    /// [`Table::get`] of each of `keys`, decoding on two threads when there are many: a cached
+    /// `list` of 7,600 session files spent 40 ms decoding them on one.
+    pub fn get_all(&self, keys: &[&str]) -> Vec<Option<T>>
+    where
+        T: Send,
+    {
+        // Overlay values, or where the encoded value lies.
+        let found: Vec<Result<Option<T>, usize>> = keys
+            .iter()
+            .map(|key| match self.overlay.get(*key) {
+                Some(v) => Ok(v.clone()),
+                None => self.find(key).map_or(Ok(None), Err),
+            })
+            .collect();
+        let (body, index) = (&self.body[..], &self.index[..]);
+        let at: Vec<usize> = found
+            .iter()
+            .filter_map(|f| f.as_ref().err().copied())
+            .collect();
+        let mut decoded = crate::par::in_halves(&at, 256, |part| {
+            part.iter()
+                .map(|&i| decode_whole(&body[index[i].1.clone()]))
+                .collect()
+        })
+        .into_iter();
+        found
+            .into_iter()
+            .map(|f| match f {
+                Ok(v) => v,
+                Err(_) => {
+                    let v = decoded.next().flatten();
+                    if v.is_none() {
+                        self.damaged.set(true);
+                    }
+                    v
+                }
+            })
+            .collect()
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -960,6 +1004,42 @@ mod tests {
         assert_eq!(again.aggregates.get("new").unwrap().commits, 7);
         assert!(again.aggregates.get("u").is_none());
         assert!(!again.is_damaged());
+    }
+
+    #[test]
+    fn get_all_answers_as_get_does_on_two_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = CacheFile::new(dir.path());
+        let mut cache = sample();
+        let a = cache.aggregates.get("s").unwrap();
+        for i in 0..600 {
+            let mut v = a.clone();
+            v.commits = i;
+            cache.aggregates.insert(format!("k{i:04}"), v);
+        }
+        file.save(&cache).unwrap();
+        let mut loaded = file.load().unwrap();
+        loaded.aggregates.entry("k0007").commits = 70_000;
+        loaded.aggregates.remove("k0300");
+        loaded.aggregates.entry("k9999").commits = 9;
+        let mut keys: Vec<String> = loaded.aggregates.keys();
+        keys.extend(["absent".to_string(), "k0300".to_string()]);
+        keys.reverse();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let all = loaded.aggregates.get_all(&keys);
+        assert_eq!(all.len(), keys.len());
+        for (key, got) in keys.iter().zip(&all) {
+            assert_eq!(got, &loaded.aggregates.get(key), "{key}");
+        }
+        assert_eq!(
+            all[keys.iter().position(|k| *k == "k0007").unwrap()]
+                .as_ref()
+                .unwrap()
+                .commits,
+            70_000
+        );
+        assert!(all[keys.iter().position(|k| *k == "k0300").unwrap()].is_none());
+        assert!(!loaded.is_damaged());
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod links;
 pub mod memo;
 pub mod name;
 pub mod overview;
+mod par;
 pub mod progress;
 pub mod repo;
 pub mod report;

@@ -194,8 +194,12 @@ impl Store {
         let mut sessions = Vec::new();
         let mut problems = Vec::new();
         let Some(cached) = cached else {
-            for stem in self.stems()? {
-                match self.load_stem(&stem) {
+            let stems = self.stems()?;
+            let loaded = crate::par::in_halves(&stems, 64, |part| {
+                part.iter().map(|stem| self.load_stem(stem)).collect()
+            });
+            for l in loaded {
+                match l {
                     Ok(s) => sessions.push(s),
                     Err(p) => problems.push(p),
                 }
@@ -213,9 +217,11 @@ impl Store {
                 changed = true;
             }
         }
-        for (stem, stamp) in stems {
+        let keys: Vec<&str> = stems.iter().map(|(stem, _)| stem.as_str()).collect();
+        let entries = cached.get_all(&keys);
+        for ((stem, stamp), entry) in stems.into_iter().zip(entries) {
             if let Some(stamp) = stamp.filter(|s| s.settled_before(written_at))
-                && let Some(entry) = cached.get(&stem)
+                && let Some(entry) = entry
                 && entry.stamp == stamp
             {
                 sessions.push(entry.session);
@@ -781,24 +787,7 @@ fn stamp_names(dir: &Path, names: &Names) -> Vec<Option<FileStamp>> {
         names.iter().map(|name| stamp_at(&handle, name)).collect()
     };
     let names: Vec<&[u8]> = names.iter().collect();
-    if names.len() < 512 {
-        return stamp_all(&names);
-    }
-    let (first, second) = names.split_at(names.len() / 2);
-    let stamps = std::thread::scope(|scope| {
-        // A system that refuses a thread (a process limit) gets the work done on this one:
-        // a hook must not fail a commit over it.
-        let other = std::thread::Builder::new().spawn_scoped(scope, || stamp_all(second));
-        let mut mine = stamp_all(first);
-        match other.map(|t| t.join()) {
-            Ok(Ok(theirs)) => mine.extend(theirs),
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => mine.extend(stamp_all(second)),
-        }
-        mine
-    });
-    debug_assert_eq!(stamps.len(), names.len());
-    stamps
+    crate::par::in_halves(&names, 512, stamp_all)
 }
 
 /// As [`FileStamp::of`] for the entry `name` of the directory `dir`, when it is a regular file.
