@@ -289,6 +289,18 @@ impl Run {
         self
     }
 
+    /// Asserts success and that stderr contains `needle`.
+    pub fn warns(&self, needle: &str) -> &Self {
+        self.success();
+        let err = self.stderr();
+        assert!(
+            err.contains(needle),
+            "git session {:?}: stderr lacks {needle:?}:\n{err}",
+            self.args
+        );
+        self
+    }
+
     /// Asserts the exit code and that stderr is one `error:` line containing `needle`.
     pub fn fails_with(&self, code: i32, needle: &str) -> &Self {
         self.expect_code(code);

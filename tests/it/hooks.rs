@@ -1082,14 +1082,8 @@ fn the_branchs_session_follows_edits() {
 #[test]
 fn a_shared_branch_goes_to_the_session_it_is_named_after() {
     let repo = hooked();
-    let started = repo.run(&["start", "other", "--current"]);
-    started.success();
-    assert!(
-        started.stderr().contains(
-            "warning: session 'search' already uses branch 'session/search'; commits on it whose message names no session go to session 'search', which the branch is named after (a 'Session: other' trailer links one to 'other')"
-        ),
-        "{}",
-        started.stderr()
+    repo.run(&["start", "other", "--current"]).warns(
+        "warning: session 'search' already uses branch 'session/search'; commits on it whose message names no session go to session 'search', which the branch is named after (a 'Session: other' trailer links one to 'other')",
     );
     let plain = commit(&repo, &["-m", "Plain"]);
     assert!(!text(&plain.stderr).contains("both use branch"));
@@ -1117,27 +1111,16 @@ fn a_shared_branch_goes_to_the_session_it_is_named_after() {
         "{err}"
     );
     assert!(trailers(&repo, "HEAD").is_empty());
-    let status = repo.run(&["status"]);
-    assert_eq!(status.code(), 2);
-    assert!(
-        status.stderr().contains(
-            "sessions 'other' and 'search' both use branch 'shared'; name the one you mean"
-        ),
-        "{}",
-        status.stderr()
+    repo.run(&["status"]).fails_with(
+        2,
+        "sessions 'other' and 'search' both use branch 'shared'; name the one you mean",
     );
     repo.run(&["check", "--no-commands"]).fails_with(
         2,
         "sessions 'other' and 'search' both use branch 'shared'; name the one to check",
     );
-    let third = repo.run(&["start", "third", "--current", "--base", "main"]);
-    third.success();
-    assert!(
-        third.stderr().contains(
-            "warning: sessions 'other', 'search' already use branch 'shared'; commits on it whose message names no session get no Session trailer from the hooks"
-        ),
-        "{}",
-        third.stderr()
+    repo.run(&["start", "third", "--current", "--base", "main"]).warns(
+        "warning: sessions 'other', 'search' already use branch 'shared'; commits on it whose message names no session get no Session trailer from the hooks",
     );
 }
 
