@@ -242,18 +242,25 @@ pub(crate) fn write_replacing(
 /// Where the system can, an existing regular file is exchanged with `tmp` and then removed:
 /// renaming over a file makes ext4 (`auto_da_alloc`) start writing the new one out at once,
 /// 0.15 ms that every hook writing a file would pay. Without that write-out a power cut may
-/// leave the file empty, so this is for files that may be lost: caches, and git's message
-/// file, which the commit it is for rewrites.
+/// leave the file empty, so this is for files that may be lost: caches.
 pub fn swap_in(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     if fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         let tmp = tmp.into_temp_path();
-        return match renameat_with(CWD, &*tmp, CWD, path, RenameFlags::EXCHANGE) {
-            // The old file now has the temporary name, which dropping `tmp` removes.
-            Ok(()) => Ok(()),
+        let exchange = || renameat_with(CWD, &*tmp, CWD, path, RenameFlags::EXCHANGE);
+        if exchange().is_err() {
             // A file system without exchange (EINVAL) still renames.
-            Err(_) => tmp.persist(path).map_err(|e| e.error),
+            return tmp.persist(path).map_err(|e| e.error);
+        }
+        // The old file now has the temporary name. Anything else put there since the check
+        // above (a directory) goes back where it was.
+        return match fs::remove_file(&tmp) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = exchange();
+                Err(e)
+            }
         };
     }
     tmp.persist(path).map_err(|e| e.error)?;

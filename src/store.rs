@@ -128,12 +128,34 @@ impl Store {
             .map_err(|f| session::findings_error(&Self::display_path(name.as_str()), &f))
     }
 
-    /// The session `branch` is named after, when its file claims the branch: then it is the
-    /// branch's session whoever else claims it (see [`owner`]), found with one file read.
-    /// `None` (no such file, another branch, a file that does not load) leaves it to the index.
+    /// The session `branch` is named after, when its file claims the branch and it is open:
+    /// then it is the branch's session whoever else claims it ([`owner`]), found with one file
+    /// read. `None` (no such file, a file that does not load, another branch, a closed
+    /// session) leaves it to the index.
     pub fn named_after(&self, branch: &str) -> Option<Session> {
         let name = named_after(branch)?;
-        self.load(&name).ok().filter(|s| s.branch == branch)
+        self.load(&name)
+            .ok()
+            .filter(|s| s.branch == branch && s.status.is_open())
+    }
+
+    /// The session whose branch is `branch` by the claims `index` lists ([`owner`]), loaded;
+    /// `Ok(Err)` names two that rank alike. Try [`Store::named_after`] first: it needs no index.
+    pub fn owner_in(
+        &self,
+        branch: &str,
+        index: &Index,
+    ) -> Result<std::result::Result<Option<Session>, (String, String)>> {
+        let claimants: Vec<(&str, bool)> = index
+            .on_branch(branch)
+            .iter()
+            .map(|e| (e.stem, e.open))
+            .collect();
+        match owner(branch, &claimants) {
+            Owner::One(stem) => Ok(Ok(Some(self.load(&Name::session(stem)?)?))),
+            Owner::Several(a, b) => Ok(Err((a.to_string(), b.to_string()))),
+            Owner::None => Ok(Ok(None)),
+        }
     }
 
     /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted. A name that
@@ -217,10 +239,22 @@ impl Store {
                 changed = true;
             }
         }
-        let keys: Vec<&str> = stems.iter().map(|(stem, _)| stem.as_str()).collect();
-        let entries = cached.get_all(&keys);
-        for ((stem, stamp), entry) in stems.into_iter().zip(entries) {
-            if let Some(stamp) = stamp.filter(|s| s.settled_before(written_at))
+        // Only entries whose file has settled can be used: the others are read again.
+        let settled =
+            |stamp: &Option<FileStamp>| stamp.is_some_and(|s| s.settled_before(written_at));
+        let keys: Vec<&str> = stems
+            .iter()
+            .filter(|(_, stamp)| settled(stamp))
+            .map(|(stem, _)| stem.as_str())
+            .collect();
+        let mut entries = cached.get_all(&keys).into_iter();
+        for (stem, stamp) in stems {
+            let entry = if settled(&stamp) {
+                entries.next().flatten()
+            } else {
+                None
+            };
+            if let Some(stamp) = stamp
                 && let Some(entry) = entry
                 && entry.stamp == stamp
             {
@@ -318,7 +352,8 @@ impl Store {
                         changed = true;
                     }
                     let id = s.id_string();
-                    fresh.push((slots.len(), stem.into_owned(), s.branch, id));
+                    let open = s.status.is_open();
+                    fresh.push((slots.len(), stem.into_owned(), s.branch, id, open));
                     slots.push(Slot {
                         stamp,
                         ..Slot::default()
@@ -337,9 +372,9 @@ impl Store {
             text: known.text,
             slots,
         };
-        for (at, stem, branch, id) in fresh {
+        for (at, stem, branch, id, open) in fresh {
             let stamp = index.slots[at].stamp;
-            index.slots[at] = index.slot(&stem, &branch, &id, stamp);
+            index.slots[at] = index.slot(&stem, &branch, &id, open, stamp);
         }
         if changed || (too_new && settles) {
             write_index_at(&path, &index, now);
@@ -495,6 +530,8 @@ struct Slot {
     stem: (usize, usize),
     branch: (usize, usize),
     id: (usize, usize),
+    /// The session's status is not done or abandoned.
+    open: bool,
     stamp: Option<FileStamp>,
 }
 
@@ -509,26 +546,32 @@ pub fn named_after(branch: &str) -> Option<Name> {
 pub enum Owner<'a> {
     None,
     One(&'a str),
-    /// Several claim it and none is named after it: the first two names, sorted.
+    /// No claimant outranks the others: the first two of those, by name.
     Several(&'a str, &'a str),
 }
 
-/// The session whose branch is `branch`, given the names of the sessions that claim it: the one
-/// the branch is named after ([`named_after`]) if it is among them, else the only one. A
-/// session started with `--current` on another session's branch thus leaves plain commits
-/// to the session the branch is named after, and a branch that no claimant is named after is
-/// nobody's for sure when several claim it.
-pub fn owner<'a>(branch: &str, claimants: &[&'a str]) -> Owner<'a> {
+/// The session whose branch is `branch`, given the sessions that claim it (name, and whether
+/// it is open, neither done nor abandoned): an open one before a closed one, then the one the
+/// branch is named after ([`named_after`]) before others; when several rank first, the branch
+/// is nobody's for sure. So a session started with `--current` on another's branch leaves
+/// plain commits to the one the branch is named after while that one is open, and a finished
+/// session still answers for its branch when no open one claims it.
+pub fn owner<'a>(branch: &str, claimants: &[(&'a str, bool)]) -> Owner<'a> {
     let after = branch.rsplit('/').next();
-    if let Some(&own) = claimants.iter().find(|&&c| Some(c) == after) {
-        return Owner::One(own);
-    }
-    let mut sorted = claimants.to_vec();
-    sorted.sort_unstable();
-    match sorted[..] {
-        [] => Owner::None,
+    let rank = |&(name, open): &(&str, bool)| (open, Some(name) == after);
+    let Some(best) = claimants.iter().map(rank).max() else {
+        return Owner::None;
+    };
+    let mut first: Vec<&str> = claimants
+        .iter()
+        .filter(|c| rank(c) == best)
+        .map(|&(name, _)| name)
+        .collect();
+    first.sort_unstable();
+    match first[..] {
         [one] => Owner::One(one),
         [a, b, ..] => Owner::Several(a, b),
+        [] => Owner::None,
     }
 }
 
@@ -538,11 +581,19 @@ pub struct IndexEntry<'a> {
     pub stem: &'a str,
     pub branch: &'a str,
     pub id: &'a str,
+    pub open: bool,
 }
 
 impl Index {
     /// Adds the strings to the text and returns where they lie.
-    fn slot(&mut self, stem: &str, branch: &str, id: &str, stamp: Option<FileStamp>) -> Slot {
+    fn slot(
+        &mut self,
+        stem: &str,
+        branch: &str,
+        id: &str,
+        open: bool,
+        stamp: Option<FileStamp>,
+    ) -> Slot {
         let mut put = |s: &str| {
             let start = self.text.len();
             self.text.push_str(s);
@@ -552,6 +603,7 @@ impl Index {
             stem: put(stem),
             branch: put(branch),
             id: put(id),
+            open,
             stamp,
         }
     }
@@ -563,6 +615,7 @@ impl Index {
             stem: at(slot.stem),
             branch: at(slot.branch),
             id: at(slot.id),
+            open: slot.open,
         }
     }
 
@@ -590,12 +643,13 @@ impl Index {
 }
 
 const INDEX_MAGIC: &[u8; 8] = b"GSINDEX\0";
-/// 3: the strings in one block ahead of fixed-size records (2 interleaved them; 1 was text).
-const INDEX_VERSION: u32 = 3;
+/// 4: whether each session is open (3 put the strings in one block ahead of fixed-size
+/// records; 2 interleaved them; 1 was text).
+const INDEX_VERSION: u32 = 4;
 
 /// The index file: the length of the text, the text (every entry's stem, branch and id, one
 /// after the other), the time it was written, then per regular file: where its three strings
-/// end, and its `stat` data. The text stays in the buffer the file was read into (moved down
+/// end, whether the session is open, and its `stat` data. The text stays in the buffer the file was read into (moved down
 /// over the length before it), not copied out entry by entry. Missing or damaged, the index
 /// reads as empty (every file is read).
 fn read_index(path: &Path) -> (i64, Index) {
@@ -614,11 +668,17 @@ fn read_index(path: &Path) -> (i64, Index) {
                 (range.0 <= end && end <= text_len).then_some(range)
             };
             let (stem, branch, id) = (end(&mut d)?, end(&mut d)?, end(&mut d)?);
+            let open = match d.u8()? {
+                0 => false,
+                1 => true,
+                _ => return None,
+            };
             let stamp = Some(FileStamp::decode(&mut d)?);
             slots.push(Slot {
                 stem,
                 branch,
                 id,
+                open,
                 stamp,
             });
         }
@@ -678,6 +738,7 @@ fn write_index_at(path: &Path, index: &Index, now: i64) {
             end += s.len();
             e.u32(end as u32);
         }
+        e.u8(u8::from(entry.open));
         stamp.encode(&mut e);
     }
     // Failing to write it costs only speed.
@@ -1133,7 +1194,7 @@ mod tests {
             } else {
                 e.branch
             };
-            let slot = out.slot(e.stem, branch, e.id, slot.stamp);
+            let slot = out.slot(e.stem, branch, e.id, e.open, slot.stamp);
             out.slots.push(slot);
         }
         out
@@ -1157,20 +1218,21 @@ mod tests {
                 stem,
                 &format!("session/{stem}\twith a tab"),
                 "0193a9e4-5c1f-7d2a-9b3e-4f5a6b7c8d9e",
+                ino == 2,
                 stamp(ino),
             );
             index.slots.push(slot);
         }
-        let unstamped = index.slot("c", "session/c", "id", None);
+        let unstamped = index.slot("c", "session/c", "id", true, None);
         index.slots.push(unstamped);
         write_index_at(&path, &index, unix_now());
         let (written_at, read) = read_index(&path);
         assert!(written_at > 1_700_000_000);
         index.slots.pop();
-        let listed = |i: &Index| -> Vec<(String, String, Option<FileStamp>)> {
+        let listed = |i: &Index| -> Vec<(String, String, bool, Option<FileStamp>)> {
             i.iter()
                 .zip(&i.slots)
-                .map(|(e, s)| (e.stem.to_string(), e.branch.to_string(), s.stamp))
+                .map(|(e, s)| (e.stem.to_string(), e.branch.to_string(), e.open, s.stamp))
                 .collect()
         };
         assert_eq!(
@@ -1252,7 +1314,7 @@ mod tests {
     fn an_index_whose_strings_do_not_fit_its_text_reads_as_empty() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sessions-index");
-        let body = |text: &str, ends: [u32; 3]| {
+        let body = |text: &str, ends: [u32; 3], open: u8| {
             let mut e = Enc::default();
             e.u64(text.len() as u64);
             e.0.extend_from_slice(text.as_bytes());
@@ -1261,6 +1323,7 @@ mod tests {
             for end in ends {
                 e.u32(end);
             }
+            e.u8(open);
             FileStamp {
                 len: 1,
                 mtime_ns: 0,
@@ -1274,10 +1337,16 @@ mod tests {
             codec::write_framed(&path, INDEX_MAGIC, INDEX_VERSION, bytes).unwrap();
             read_index(&path).1.iter().count()
         };
-        assert_eq!(read(&body("ébx", [2, 3, 4])), 1);
-        assert_eq!(read(&body("ébx", [1, 3, 4])), 0, "inside a character");
-        assert_eq!(read(&body("ébx", [2, 3, 5])), 0, "past the text");
-        assert_eq!(read(&body("ébx", [3, 2, 4])), 0, "backwards");
+        assert_eq!(read(&body("ébx", [2, 3, 4], 1)), 1);
+        assert_eq!(read(&body("ébx", [2, 3, 4], 0)), 1);
+        assert_eq!(read(&body("ébx", [1, 3, 4], 1)), 0, "inside a character");
+        assert_eq!(read(&body("ébx", [2, 3, 5], 1)), 0, "past the text");
+        assert_eq!(read(&body("ébx", [3, 2, 4], 1)), 0, "backwards");
+        assert_eq!(
+            read(&body("ébx", [2, 3, 4], 2)),
+            0,
+            "neither open nor closed"
+        );
     }
 
     #[test]
@@ -1508,20 +1577,39 @@ mod tests {
         assert!(named_after("x/config").is_none(), "the policy file's stem");
 
         let b = "session/search";
+        let open = |names: &[&'static str]| -> Vec<(&'static str, bool)> {
+            names.iter().map(|&n| (n, true)).collect()
+        };
         assert_eq!(owner(b, &[]), Owner::None);
-        assert_eq!(owner(b, &["zeta"]), Owner::One("zeta"));
-        assert_eq!(owner(b, &["zeta", "alpha", "search"]), Owner::One("search"));
+        assert_eq!(owner(b, &open(&["zeta"])), Owner::One("zeta"));
         assert_eq!(
-            owner(b, &["zeta", "alpha", "beta"]),
-            Owner::Several("alpha", "beta")
-        );
-        assert_eq!(
-            owner("feature/search-v2", &["search"]),
+            owner(b, &open(&["zeta", "alpha", "search"])),
             Owner::One("search")
         );
         assert_eq!(
-            owner("feature/search-v2", &["search", "other"]),
+            owner(b, &open(&["zeta", "alpha", "beta"])),
+            Owner::Several("alpha", "beta")
+        );
+        assert_eq!(
+            owner("feature/search-v2", &open(&["search"])),
+            Owner::One("search")
+        );
+        assert_eq!(
+            owner("feature/search-v2", &open(&["search", "other"])),
             Owner::Several("other", "search")
+        );
+        // Open before closed, then named after the branch.
+        let closed = ("search", false);
+        assert_eq!(owner(b, &[closed, ("other", true)]), Owner::One("other"));
+        assert_eq!(
+            owner(b, &[closed, ("other", true), ("third", true)]),
+            Owner::Several("other", "third")
+        );
+        assert_eq!(owner(b, &[closed, ("other", false)]), Owner::One("search"));
+        assert_eq!(owner(b, &[closed]), Owner::One("search"));
+        assert_eq!(
+            owner("main", &[("a", false), ("b", false)]),
+            Owner::Several("a", "b")
         );
 
         let (_top, store) = temp_store();

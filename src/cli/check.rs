@@ -290,10 +290,10 @@ fn find_loaded(
     problems: &[git_session::store::FileProblem],
 ) -> Result<std::result::Result<Vec<Target>, String>> {
     let on_branch = |branch: &str| -> Result<Option<Session>> {
-        let claimants: Vec<&str> = sessions
+        let claimants: Vec<(&str, bool)> = sessions
             .iter()
             .filter(|s| s.branch == branch)
-            .map(|s| s.name.as_str())
+            .map(|s| (s.name.as_str(), s.status.is_open()))
             .collect();
         match store::owner(branch, &claimants) {
             Owner::One(name) => Ok(sessions.iter().find(|s| s.name.as_str() == name).cloned()),

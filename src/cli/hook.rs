@@ -17,7 +17,7 @@ use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, Index, Owner, Store};
+use git_session::store::{self, Index, Store};
 use git_session::trailer;
 
 use super::focus::read_focus;
@@ -161,22 +161,15 @@ impl Known {
     }
 
     /// The session whose branch is `branch` ([`store::owner`]): `Ok(None)` when none is, or
-    /// several are and none is named after it, with the names of the first two then.
-    fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<&str>)> {
+    /// when several rank alike, with the names of two of them then.
+    fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<String>)> {
         if let Some(s) = self.store.named_after(branch) {
             return Ok((Some(s), Vec::new()));
         }
-        let claimants: Vec<&str> = self
-            .index()?
-            .on_branch(branch)
-            .iter()
-            .map(|e| e.stem)
-            .collect();
-        match store::owner(branch, &claimants) {
-            Owner::One(stem) => Ok((Some(self.store.load(&Name::session(stem)?)?), Vec::new())),
-            Owner::Several(a, b) => Ok((None, vec![a, b])),
-            Owner::None => Ok((None, Vec::new())),
-        }
+        Ok(match self.store.owner_in(branch, self.index()?)? {
+            Ok(found) => (found, Vec::new()),
+            Err((a, b)) => (None, vec![a, b]),
+        })
     }
 
     /// Every session's name, for error messages.
@@ -259,20 +252,25 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     let stamped = message::add_trailers(&raw, cfg, &lines);
     match stamped.strip_prefix(&raw[..]) {
         // Git waits for the hook, so nothing else writes the file meanwhile.
-        Some(tail) => append_message(file, tail),
+        Some(tail) => append_message(file, raw.len(), tail),
         None => replace_message(file, &stamped),
     }
 }
 
 /// Appends trailers that only extend the message (one given with -m or -F). Replacing the
 /// file git has just written would wait for its write-out to the disk, 0.3 ms per commit.
-fn append_message(path: &Path, tail: &[u8]) -> Result<()> {
+/// A write that fails half-way (a full disk) is undone, as a failed rename would leave the
+/// message as it was.
+fn append_message(path: &Path, len: usize, tail: &[u8]) -> Result<()> {
     use std::io::Write;
-    std::fs::OpenOptions::new()
+    let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(path)
-        .and_then(|mut f| f.write_all(tail))
-        .map_err(|e| Error::io("write", path, &e))
+        .map_err(|e| Error::io("write", path, &e))?;
+    f.write_all(tail).map_err(|e| {
+        let _ = f.set_len(len as u64);
+        Error::io("write", path, &e)
+    })
 }
 
 /// Replaces the message file through a temporary file and a rename, so git never reads half

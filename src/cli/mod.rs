@@ -12,7 +12,7 @@ use git_session::error::{Error, Result};
 use git_session::name::Name;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, Owner, Store};
+use git_session::store::{self, Store};
 
 /// `eprintln!` that never panics: a closed or broken stderr (`2>&-`, a reader gone away) is no
 /// reason to crash, and a panic while reporting one aborts the process.
@@ -270,14 +270,18 @@ impl Ctx {
             return Ok(s);
         }
         let (index, problems) = self.store.index()?;
-        let claimants: Vec<&str> = index.on_branch(&branch).iter().map(|e| e.stem).collect();
-        match store::owner(&branch, &claimants) {
-            Owner::One(stem) => self.store.load(&Name::session(stem)?),
-            Owner::Several(a, b) => Err(Error::input(format!(
+        // A file that does not load may be the one: its error says more than a guess. The
+        // file the branch is named after would outrank others, so it is asked for first.
+        let named = store::named_after(&branch).map(|n| Store::display_path(n.as_str()));
+        if let Some(p) = problems.iter().find(|p| Some(&p.path) == named.as_ref()) {
+            return Err(p.to_error());
+        }
+        match self.store.owner_in(&branch, &index)? {
+            Ok(Some(s)) => Ok(s),
+            Err((a, b)) => Err(Error::input(format!(
                 "sessions '{a}' and '{b}' both use branch '{branch}'; name the one you mean"
             ))),
-            // A file that does not load may be the one: its error says more than "none".
-            Owner::None => match problems.first() {
+            Ok(None) => match problems.first() {
                 Some(p) => Err(p.to_error()),
                 None => Err(Error::input(format!(
                     "no session uses the current branch '{branch}'; name a session (git session list shows them) or start one (git session start <name>)"

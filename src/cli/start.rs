@@ -211,25 +211,42 @@ fn warn_shared_branch(ctx: &Ctx, name: &Name, branch: &str) {
     let Ok((index, _)) = ctx.store.index() else {
         return;
     };
-    let claimants: Vec<&str> = index.on_branch(branch).iter().map(|e| e.stem).collect();
-    let others: Vec<&str> = claimants
+    let claims = index.on_branch(branch);
+    let claimants: Vec<(&str, bool)> = claims.iter().map(|e| (e.stem, e.open)).collect();
+    let others: Vec<&str> = claims
         .iter()
-        .copied()
+        .map(|e| e.stem)
         .filter(|&c| c != name.as_str())
         .collect();
     if others.is_empty() {
         return;
     }
-    let goes_to = match store::owner(branch, &claimants) {
-        Owner::One(o) => format!("go to session '{o}', which the branch is named after"),
-        _ => "get no Session trailer from the hooks".to_string(),
-    };
     let who = match others[..] {
         [one] => format!("session '{one}' already uses"),
         _ => format!("sessions '{}' already use", others.join("', '")),
     };
+    let (goes_to, link) = match store::owner(branch, &claimants) {
+        Owner::One(o) => {
+            let why = if store::named_after(branch).is_some_and(|n| n.as_str() == o) {
+                "which the branch is named after"
+            } else {
+                "the only open one"
+            };
+            // The trailer that reaches a session the plain commits do not go to.
+            let other = if o == name.as_str() {
+                others[0]
+            } else {
+                name.as_str()
+            };
+            (format!("go to session '{o}', {why}"), other)
+        }
+        _ => (
+            "get no Session trailer from the hooks".to_string(),
+            name.as_str(),
+        ),
+    };
     note(&format!(
-        "warning: {who} branch '{branch}'; commits on it whose message names no session {goes_to} (a 'Session: {name}' trailer links one to '{name}')"
+        "warning: {who} branch '{branch}'; commits on it whose message names no session {goes_to} (a 'Session: {link}' trailer links one to '{link}')"
     ));
 }
 

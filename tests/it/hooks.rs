@@ -1124,6 +1124,48 @@ fn a_shared_branch_goes_to_the_session_it_is_named_after() {
     );
 }
 
+/// A closed session gives way on its branch to an open one that shares it, and still answers
+/// for the branch when none is open; a new session named after a branch others use takes the
+/// plain commits, and start says how to reach the others.
+#[test]
+fn an_open_session_outranks_a_closed_one_on_a_shared_branch() {
+    let repo = hooked();
+    repo.run(&["start", "other", "--current"]).success();
+    commit(&repo, &["-m", "Plain"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+    repo.run(&["finish", "search", "--force"]).success();
+    commit(&repo, &["-am", "Finish search"]);
+    let plain = commit(&repo, &["-m", "After"]);
+    assert!(!text(&plain.stderr).contains("both use branch"));
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: other"]);
+    assert_eq!(repo.json(&["status"])["session"]["name"], "other");
+    repo.run(&["start", "third", "--current"]).warns(
+        "warning: sessions 'other', 'search' already use branch 'session/search'; commits on it whose message names no session get no Session trailer from the hooks",
+    );
+    repo.run(&["status"]).fails_with(
+        2,
+        "sessions 'other' and 'third' both use branch 'session/search'; name the one you mean",
+    );
+    for name in ["other", "third"] {
+        repo.run(&["finish", name, "--force"]).success();
+    }
+    commit(&repo, &["-am", "Finish the rest"]);
+    assert_eq!(repo.json(&["status"])["session"]["name"], "search");
+
+    // A broken file the branch is named after may be the one: its error, not a guess.
+    let file = repo.read(".sessions/search.toml");
+    repo.write(".sessions/search.toml", "schema = 1\n[[milestones\n");
+    repo.run(&["status"]).fails_with(2, ".sessions/search.toml");
+    repo.write(".sessions/search.toml", &file);
+
+    repo.git(&["checkout", "-q", "-b", "feature/later"]);
+    repo.run(&["start", "elsewhere", "--current", "--base", "main"])
+        .success();
+    repo.run(&["start", "later", "--current", "--base", "main"]).warns(
+        "warning: session 'elsewhere' already uses branch 'feature/later'; commits on it whose message names no session go to session 'later', which the branch is named after (a 'Session: elsewhere' trailer links one to 'elsewhere')",
+    );
+}
+
 /// After the first commit, post-commit builds on the memo of its last walk instead of walking
 /// again, and says the same as a walk does.
 #[test]
