@@ -51,6 +51,16 @@ pub struct Unstamped {
     pub count: usize,
 }
 
+/// A branch that several sessions name as theirs, with the one whose it is ([`crate::store::owner`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shared {
+    pub branch: String,
+    /// Sorted.
+    pub sessions: Vec<String>,
+    /// `None` when none outranks the others.
+    pub owner: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheState {
     /// No cache yet: nothing can be wrong with it.
@@ -75,6 +85,8 @@ pub struct Facts {
     /// Session files that do not load, each as one located sentence.
     pub file_problems: Vec<String>,
     pub unstamped: Vec<Unstamped>,
+    /// Branches several sessions claim (other than their base).
+    pub shared: Vec<Shared>,
     /// (session, base) pairs whose base branch does not exist here.
     pub missing_bases: Vec<(String, String)>,
     pub cache: CacheState,
@@ -296,7 +308,7 @@ fn files(f: &Facts) -> Check {
 }
 
 fn branches(f: &Facts) -> Check {
-    let out = f
+    let mut out: Vec<Finding> = f
         .unstamped
         .iter()
         .map(|u| {
@@ -335,6 +347,29 @@ fn branches(f: &Facts) -> Check {
             }
         })
         .collect();
+    for sh in &f.shared {
+        let names = sh.sessions.join("', '");
+        let stamped = match &sh.owner {
+            Some(o) => format!("the hooks stamp them for '{o}'"),
+            None => "the hooks stamp them for none".to_string(),
+        };
+        let others: Vec<String> = sh
+            .sessions
+            .iter()
+            .filter(|s| Some(*s) != sh.owner.as_ref())
+            .map(|s| sh_quote(&format!(".sessions/{s}.toml")))
+            .collect();
+        out.push(finding(
+            format!(
+                "sessions '{names}' all use branch '{}': its commits that name no session count for each of them, and {stamped}",
+                sh.branch
+            ),
+            format!(
+                "\"${{EDITOR:-vi}}\" {}  # give each its own branch, or name the session in every commit",
+                others.join(" ")
+            ),
+        ));
+    }
     Check::new(
         "session branches",
         "every commit on a session branch names its session",
@@ -414,6 +449,7 @@ mod tests {
             shallow: false,
             file_problems: Vec::new(),
             unstamped: Vec::new(),
+            shared: Vec::new(),
             missing_bases: Vec::new(),
             cache: CacheState::Fine,
             cache_paths: vec![
@@ -427,6 +463,37 @@ mod tests {
 
     fn findings(f: &Facts) -> Vec<Finding> {
         diagnose(f).into_iter().flat_map(|c| c.findings).collect()
+    }
+
+    #[test]
+    fn a_shared_branch_names_whom_the_hooks_stamp_for() {
+        let mut f = facts();
+        f.shared = vec![
+            Shared {
+                branch: "session/a".into(),
+                sessions: vec!["a".into(), "b".into()],
+                owner: Some("a".into()),
+            },
+            Shared {
+                branch: "team".into(),
+                sessions: vec!["c".into(), "d".into()],
+                owner: None,
+            },
+        ];
+        let out = findings(&f);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[0].problem.ends_with("the hooks stamp them for 'a'"));
+        assert!(
+            out[0].fix.contains(" .sessions/b.toml  #"),
+            "{}",
+            out[0].fix
+        );
+        assert!(out[1].problem.ends_with("the hooks stamp them for none"));
+        assert!(
+            out[1].fix.contains(" .sessions/c.toml .sessions/d.toml  #"),
+            "{}",
+            out[1].fix
+        );
     }
 
     #[test]

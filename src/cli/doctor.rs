@@ -1,5 +1,6 @@
 //! `git session doctor`: what could make the answers wrong here, with the fix for each.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -15,14 +16,16 @@ use git_session::hooks::managers;
 use git_session::links;
 use git_session::repo::Repo;
 use git_session::session::Session;
+use git_session::store::{self, Owner};
 
 use super::{Ctx, Global, emit, state_dir, to_json};
 
 /// Find what could make the answers wrong here, and say how to fix each
 ///
 /// Looks at the hooks (missing, not executable, another tool's, or shadowed by core.hooksPath),
-/// a shallow clone, commits on session branches that name no session, session files that do
-/// not load, base branches that do not exist, and a damaged or stale cache. Each finding comes
+/// a shallow clone, commits on session branches that name no session, branches several
+/// sessions use, session files that do not load, base branches that do not exist, and a damaged
+/// or stale cache. Each finding comes
 /// with the command that fixes it. Exits 0 when all is well, 1 when it finds something.
 ///
 /// Example:
@@ -41,6 +44,35 @@ struct Report {
     schema: u32,
     ok: bool,
     checks: Vec<Check>,
+}
+
+/// Branches that several sessions claim, other than as their base (where the branch rule
+/// counts nothing).
+fn shared(sessions: &[Session]) -> Vec<doctor::Shared> {
+    let mut by_branch: BTreeMap<&str, Vec<&Session>> = BTreeMap::new();
+    for s in sessions.iter().filter(|s| s.branch != s.base) {
+        by_branch.entry(s.branch.as_str()).or_default().push(s);
+    }
+    by_branch
+        .into_iter()
+        .filter(|(_, claim)| claim.len() > 1)
+        .map(|(branch, claim)| {
+            let claimants: Vec<(&str, bool)> = claim
+                .iter()
+                .map(|s| (s.name.as_str(), s.status.is_open()))
+                .collect();
+            let mut sessions: Vec<String> = claim.iter().map(|s| s.name.to_string()).collect();
+            sessions.sort();
+            doctor::Shared {
+                branch: branch.to_string(),
+                sessions,
+                owner: match store::owner(branch, &claimants) {
+                    Owner::One(o) => Some(o.to_string()),
+                    _ => None,
+                },
+            }
+        })
+        .collect()
 }
 
 /// How many commits without a session an example list names.
@@ -67,6 +99,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         shallow: ctx.repo.is_shallow(),
         file_problems: problems.iter().map(|p| p.to_error().message).collect(),
         unstamped,
+        shared: shared(&sessions),
         missing_bases,
         cache: cache_state(&ctx.repo, &cache_file),
         cache_paths: vec![

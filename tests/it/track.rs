@@ -648,6 +648,27 @@ fn doctor_finds_missing_unrunnable_and_shadowed_hooks() {
     assert_eq!(doctor_check(&j, "hooks")["ok"], true, "{j}");
 }
 
+/// Sessions sharing a branch: doctor says its plain commits count for each and whom the hooks
+/// stamp them for, and which files to give a branch of their own.
+#[test]
+fn doctor_finds_a_branch_several_sessions_use() {
+    let repo = TestRepo::with_session(&["parser"]);
+    repo.run(&["start", "other", "--current"]).success();
+    repo.git(&["commit", "-q", "--no-verify", "-m", "Two sessions"]);
+    let report = doctor_json(&repo, 1);
+    let check = doctor_check(&report, "session branches");
+    assert_eq!(check["ok"], false, "{check}");
+    let found = &check["findings"][0];
+    assert_eq!(
+        found["problem"],
+        "sessions 'other', 'search' all use branch 'session/search': its commits that name no session count for each of them, and the hooks stamp them for 'search'"
+    );
+    assert_eq!(
+        found["fix"],
+        "\"${EDITOR:-vi}\" .sessions/other.toml  # give each its own branch, or name the session in every commit"
+    );
+}
+
 #[test]
 fn doctor_finds_a_shallow_clone() {
     let origin = tracked();
