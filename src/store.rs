@@ -141,11 +141,17 @@ impl Store {
 
     /// The session whose branch is `branch` by the claims `index` lists ([`owner`]), loaded;
     /// `Ok(Err)` names two that rank alike. Try [`Store::named_after`] first: it needs no index.
+    /// A file among `problems` that the branch is named after may be the one: no claimant is
+    /// chosen over it ([`unreadable_named_after`] says which).
     pub fn owner_in(
         &self,
         branch: &str,
         index: &Index,
+        problems: &[FileProblem],
     ) -> Result<std::result::Result<Option<Session>, (String, String)>> {
+        if unreadable_named_after(branch, problems).is_some() {
+            return Ok(Ok(None));
+        }
         let claimants: Vec<(&str, bool)> = index
             .on_branch(branch)
             .iter()
@@ -539,6 +545,16 @@ struct Slot {
 /// `start` names branches.
 pub fn named_after(branch: &str) -> Option<Name> {
     Name::session(branch.rsplit('/').next()?).ok()
+}
+
+/// The file `branch` is named after, when it is among `problems`: it may claim the branch and
+/// would outrank the others, so nothing can be said of the branch until it loads.
+pub fn unreadable_named_after<'a>(
+    branch: &str,
+    problems: &'a [FileProblem],
+) -> Option<&'a FileProblem> {
+    let path = Store::display_path(named_after(branch)?.as_str());
+    problems.iter().find(|p| p.path == path)
 }
 
 /// Whose branch it is, among the sessions that claim it.

@@ -290,6 +290,9 @@ fn find_loaded(
     problems: &[git_session::store::FileProblem],
 ) -> Result<std::result::Result<Vec<Target>, String>> {
     let on_branch = |branch: &str| -> Result<Option<Session>> {
+        if let Some(p) = store::unreadable_named_after(branch, problems) {
+            return Err(p.to_error());
+        }
         let claimants: Vec<(&str, bool)> = sessions
             .iter()
             .filter(|s| s.branch == branch)

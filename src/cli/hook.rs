@@ -17,7 +17,7 @@ use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, Index, Store};
+use git_session::store::{self, FileProblem, Index, Store};
 use git_session::trailer;
 
 use super::focus::read_focus;
@@ -126,7 +126,7 @@ fn rewriting_by_reflog_action() -> bool {
 struct Known {
     store: Store,
     /// Read on first need: a message that names its session by name needs no index.
-    index: std::cell::OnceCell<Index>,
+    index: std::cell::OnceCell<(Index, Vec<FileProblem>)>,
     warn: bool,
 }
 
@@ -144,7 +144,7 @@ impl Known {
         }))
     }
 
-    fn index(&self) -> Result<&Index> {
+    fn index(&self) -> Result<&(Index, Vec<FileProblem>)> {
         if let Some(index) = self.index.get() {
             return Ok(index);
         }
@@ -157,7 +157,7 @@ impl Known {
                 p.to_error()
             );
         }
-        Ok(self.index.get_or_init(|| index))
+        Ok(self.index.get_or_init(|| (index, problems)))
     }
 
     /// The session whose branch is `branch` ([`store::owner`]): `Ok(None)` when none is, or
@@ -166,7 +166,8 @@ impl Known {
         if let Some(s) = self.store.named_after(branch) {
             return Ok((Some(s), Vec::new()));
         }
-        Ok(match self.store.owner_in(branch, self.index()?)? {
+        let (index, problems) = self.index()?;
+        Ok(match self.store.owner_in(branch, index, problems)? {
             Ok(found) => (found, Vec::new()),
             Err((a, b)) => (None, vec![a, b]),
         })
@@ -306,7 +307,7 @@ fn lookup(repo: &Repo, known: &Known, config: &Config, named: &str) -> Result<Op
         return known.store.load(&name).map(Some);
     }
     // An id, or a session whose file is only on its branch.
-    if let Some(e) = known.index()?.with_id(named) {
+    if let Some(e) = known.index()?.0.with_id(named) {
         return known.store.load(&Name::session(e.stem)?).map(Some);
     }
     let Ok(name) = Name::session(named) else {

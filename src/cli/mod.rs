@@ -270,13 +270,11 @@ impl Ctx {
             return Ok(s);
         }
         let (index, problems) = self.store.index()?;
-        // A file that does not load may be the one: its error says more than a guess. The
-        // file the branch is named after would outrank others, so it is asked for first.
-        let named = store::named_after(&branch).map(|n| Store::display_path(n.as_str()));
-        if let Some(p) = problems.iter().find(|p| Some(&p.path) == named.as_ref()) {
+        // A file that does not load may be the one: its error says more than a guess.
+        if let Some(p) = store::unreadable_named_after(&branch, &problems) {
             return Err(p.to_error());
         }
-        match self.store.owner_in(&branch, &index)? {
+        match self.store.owner_in(&branch, &index, &problems)? {
             Ok(Some(s)) => Ok(s),
             Err((a, b)) => Err(Error::input(format!(
                 "sessions '{a}' and '{b}' both use branch '{branch}'; name the one you mean"

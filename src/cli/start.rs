@@ -221,6 +221,10 @@ fn warn_shared_branch(ctx: &Ctx, name: &Name, branch: &str) {
     if others.is_empty() {
         return;
     }
+    let open_other = claims
+        .iter()
+        .find(|e| e.open && e.stem != name.as_str())
+        .map(|e| e.stem);
     let who = match others[..] {
         [one] => format!("session '{one}' already uses"),
         _ => format!("sessions '{}' already use", others.join("', '")),
@@ -232,21 +236,24 @@ fn warn_shared_branch(ctx: &Ctx, name: &Name, branch: &str) {
             } else {
                 "the only open one"
             };
-            // The trailer that reaches a session the plain commits do not go to.
+            // The trailer that reaches an open session the plain commits do not go to.
             let other = if o == name.as_str() {
-                others[0]
+                open_other
             } else {
-                name.as_str()
+                Some(name.as_str())
             };
             (format!("go to session '{o}', {why}"), other)
         }
         _ => (
             "get no Session trailer from the hooks".to_string(),
-            name.as_str(),
+            Some(name.as_str()),
         ),
     };
+    let hint = link
+        .map(|l| format!(" (a 'Session: {l}' trailer links one to '{l}')"))
+        .unwrap_or_default();
     note(&format!(
-        "warning: {who} branch '{branch}'; commits on it whose message names no session {goes_to} (a 'Session: {link}' trailer links one to '{link}')"
+        "warning: {who} branch '{branch}'; commits on it whose message names no session {goes_to}{hint}"
     ));
 }
 

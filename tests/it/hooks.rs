@@ -1164,6 +1164,40 @@ fn an_open_session_outranks_a_closed_one_on_a_shared_branch() {
     repo.run(&["start", "later", "--current", "--base", "main"]).warns(
         "warning: session 'elsewhere' already uses branch 'feature/later'; commits on it whose message names no session go to session 'later', which the branch is named after (a 'Session: elsewhere' trailer links one to 'elsewhere')",
     );
+    // No hint toward a closed session.
+    repo.git(&["checkout", "-q", "-b", "feature/solo"]);
+    repo.run(&["start", "old", "--current", "--base", "main"])
+        .success();
+    repo.run(&["finish", "old", "--force"]).success();
+    let solo = repo.run(&["start", "solo", "--current", "--base", "main"]);
+    solo.warns("go to session 'solo', which the branch is named after\n");
+    assert!(
+        !solo.stderr().contains("trailer links"),
+        "{}",
+        solo.stderr()
+    );
+}
+
+/// While the file a branch is named after does not load, no other claimant is taken for the
+/// branch's session: the hooks stamp none (and say why), commands report the file's error.
+#[test]
+fn a_broken_file_the_branch_is_named_after_is_not_passed_over() {
+    let repo = hooked();
+    repo.run(&["start", "other", "--current"]).success();
+    commit(&repo, &["-m", "Both"]);
+    repo.write(".sessions/search.toml", "schema = 1\n[[milestones\n");
+    let plain = commit(&repo, &["-m", "Plain"]);
+    let err = text(&plain.stderr);
+    assert!(err.contains(".sessions/search.toml does not load"), "{err}");
+    assert!(trailers(&repo, "HEAD").is_empty());
+    repo.run(&["status"]).fails_with(2, ".sessions/search.toml");
+    let check = repo.run(&["check", "--no-commands"]);
+    check.expect_code(2);
+    assert!(
+        check.stderr().contains(".sessions/search.toml"),
+        "{}",
+        check.stderr()
+    );
 }
 
 /// After the first commit, post-commit builds on the memo of its last walk instead of walking
