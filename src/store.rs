@@ -139,29 +139,25 @@ impl Store {
             .filter(|s| s.branch == branch && s.status.is_open())
     }
 
-    /// The session whose branch is `branch` by the claims `index` lists ([`owner`]), loaded;
-    /// `Ok(Err)` names two that rank alike. Try [`Store::named_after`] first: it needs no index.
-    /// A file among `problems` that the branch is named after may be the one: no claimant is
-    /// chosen over it ([`unreadable_named_after`] says which).
-    pub fn owner_in(
+    /// The session whose branch is `branch` by the claims `index` lists and the files that do
+    /// not load ([`owner`]), loaded. Try [`Store::named_after`] first: it needs no index.
+    pub fn owner_in<'a>(
         &self,
         branch: &str,
-        index: &Index,
-        problems: &[FileProblem],
-    ) -> Result<std::result::Result<Option<Session>, (String, String)>> {
-        if unreadable_named_after(branch, problems).is_some() {
-            return Ok(Ok(None));
-        }
+        index: &'a Index,
+        problems: &'a [FileProblem],
+    ) -> Result<Owner<'a, Session>> {
         let claimants: Vec<(&str, bool)> = index
             .on_branch(branch)
             .iter()
             .map(|e| (e.stem, e.open))
             .collect();
-        match owner(branch, &claimants) {
-            Owner::One(stem) => Ok(Ok(Some(self.load(&Name::session(stem)?)?))),
-            Owner::Several(a, b) => Ok(Err((a.to_string(), b.to_string()))),
-            Owner::None => Ok(Ok(None)),
-        }
+        Ok(match owner(branch, &claimants, problems) {
+            Owner::One(stem) => Owner::One(self.load(&Name::session(stem)?)?),
+            Owner::Several(a, b) => Owner::Several(a, b),
+            Owner::Unreadable(p) => Owner::Unreadable(p),
+            Owner::None => Owner::None,
+        })
     }
 
     /// The stems of every `*.toml` in `.sessions/` except the policy file, sorted. A name that
@@ -547,33 +543,38 @@ pub fn named_after(branch: &str) -> Option<Name> {
     Name::session(branch.rsplit('/').next()?).ok()
 }
 
-/// The file `branch` is named after, when it is among `problems`: it may claim the branch and
-/// would outrank the others, so nothing can be said of the branch until it loads.
-pub fn unreadable_named_after<'a>(
-    branch: &str,
-    problems: &'a [FileProblem],
-) -> Option<&'a FileProblem> {
-    let path = Store::display_path(named_after(branch)?.as_str());
-    problems.iter().find(|p| p.path == path)
-}
-
-/// Whose branch it is, among the sessions that claim it.
+/// Whose branch it is, among the sessions that claim it; `T` is what names the winner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner<'a> {
+pub enum Owner<'a, T = &'a str> {
     None,
-    One(&'a str),
+    One(T),
     /// No claimant outranks the others: the first two of those, by name.
     Several(&'a str, &'a str),
+    /// The file the branch is named after does not load: it may claim the branch and would
+    /// outrank the others, so nothing can be said of the branch until it loads.
+    Unreadable(&'a FileProblem),
 }
 
 /// The session whose branch is `branch`, given the sessions that claim it (name, and whether
-/// it is open, neither done nor abandoned): an open one before a closed one, then the one the
-/// branch is named after ([`named_after`]) before others; when several rank first, the branch
-/// is nobody's for sure. So a session started with `--current` on another's branch leaves
-/// plain commits to the one the branch is named after while that one is open, and a finished
-/// session still answers for its branch when no open one claims it.
-pub fn owner<'a>(branch: &str, claimants: &[(&'a str, bool)]) -> Owner<'a> {
-    let after = branch.rsplit('/').next();
+/// it is open, neither done nor abandoned) and the files that do not load: an open one before
+/// a closed one, then the one the branch is named after ([`named_after`]) before others; when
+/// several rank first, the branch is nobody's for sure. So a session started with `--current`
+/// on another's branch leaves plain commits to the one the branch is named after while that
+/// one is open, and a finished session still answers for its branch when no open one claims
+/// it.
+pub fn owner<'a>(
+    branch: &str,
+    claimants: &[(&'a str, bool)],
+    problems: &'a [FileProblem],
+) -> Owner<'a> {
+    let after = named_after(branch);
+    if let Some(p) = after.as_ref().and_then(|n| {
+        let path = Store::display_path(n.as_str());
+        problems.iter().find(|p| p.path == path)
+    }) {
+        return Owner::Unreadable(p);
+    }
+    let after = after.as_ref().map(Name::as_str);
     let rank = |&(name, open): &(&str, bool)| (open, Some(name) == after);
     let Some(best) = claimants.iter().map(rank).max() else {
         return Owner::None;
@@ -1596,36 +1597,56 @@ mod tests {
         let open = |names: &[&'static str]| -> Vec<(&'static str, bool)> {
             names.iter().map(|&n| (n, true)).collect()
         };
-        assert_eq!(owner(b, &[]), Owner::None);
-        assert_eq!(owner(b, &open(&["zeta"])), Owner::One("zeta"));
+        assert_eq!(owner(b, &[], &[]), Owner::None);
+        assert_eq!(owner(b, &open(&["zeta"]), &[]), Owner::One("zeta"));
         assert_eq!(
-            owner(b, &open(&["zeta", "alpha", "search"])),
+            owner(b, &open(&["zeta", "alpha", "search"]), &[]),
             Owner::One("search")
         );
         assert_eq!(
-            owner(b, &open(&["zeta", "alpha", "beta"])),
+            owner(b, &open(&["zeta", "alpha", "beta"]), &[]),
             Owner::Several("alpha", "beta")
         );
         assert_eq!(
-            owner("feature/search-v2", &open(&["search"])),
+            owner("feature/search-v2", &open(&["search"]), &[]),
             Owner::One("search")
         );
         assert_eq!(
-            owner("feature/search-v2", &open(&["search", "other"])),
+            owner("feature/search-v2", &open(&["search", "other"]), &[]),
             Owner::Several("other", "search")
         );
         // Open before closed, then named after the branch.
         let closed = ("search", false);
-        assert_eq!(owner(b, &[closed, ("other", true)]), Owner::One("other"));
         assert_eq!(
-            owner(b, &[closed, ("other", true), ("third", true)]),
+            owner(b, &[closed, ("other", true)], &[]),
+            Owner::One("other")
+        );
+        assert_eq!(
+            owner(b, &[closed, ("other", true), ("third", true)], &[]),
             Owner::Several("other", "third")
         );
-        assert_eq!(owner(b, &[closed, ("other", false)]), Owner::One("search"));
-        assert_eq!(owner(b, &[closed]), Owner::One("search"));
         assert_eq!(
-            owner("main", &[("a", false), ("b", false)]),
+            owner(b, &[closed, ("other", false)], &[]),
+            Owner::One("search")
+        );
+        assert_eq!(owner(b, &[closed], &[]), Owner::One("search"));
+        assert_eq!(
+            owner("main", &[("a", false), ("b", false)], &[]),
             Owner::Several("a", "b")
+        );
+
+        // A file the branch is named after that does not load may be the one.
+        let broken = [FileProblem {
+            path: Store::display_path("search"),
+            findings: Vec::new(),
+        }];
+        assert_eq!(
+            owner(b, &open(&["other"]), &broken),
+            Owner::Unreadable(&broken[0])
+        );
+        assert_eq!(
+            owner("team/other", &open(&["other"]), &broken),
+            Owner::One("other")
         );
 
         let (_top, store) = temp_store();

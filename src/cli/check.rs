@@ -290,16 +290,14 @@ fn find_loaded(
     problems: &[git_session::store::FileProblem],
 ) -> Result<std::result::Result<Vec<Target>, String>> {
     let on_branch = |branch: &str| -> Result<Option<Session>> {
-        if let Some(p) = store::unreadable_named_after(branch, problems) {
-            return Err(p.to_error());
-        }
         let claimants: Vec<(&str, bool)> = sessions
             .iter()
             .filter(|s| s.branch == branch)
             .map(|s| (s.name.as_str(), s.status.is_open()))
             .collect();
-        match store::owner(branch, &claimants) {
+        match store::owner(branch, &claimants, problems) {
             Owner::One(name) => Ok(sessions.iter().find(|s| s.name.as_str() == name).cloned()),
+            Owner::Unreadable(p) => Err(p.to_error()),
             Owner::Several(a, b) => Err(Error::input(format!(
                 "sessions '{a}' and '{b}' both use branch '{branch}'; name the one to check"
             ))),

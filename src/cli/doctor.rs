@@ -16,7 +16,7 @@ use git_session::hooks::managers;
 use git_session::links;
 use git_session::repo::Repo;
 use git_session::session::Session;
-use git_session::store::{self, Owner};
+use git_session::store::{self, FileProblem, Owner};
 
 use super::{Ctx, Global, emit, state_dir, to_json};
 
@@ -48,7 +48,7 @@ struct Report {
 
 /// Branches that several sessions claim, other than as their base (where the branch rule
 /// counts nothing).
-fn shared(sessions: &[Session]) -> Vec<doctor::Shared> {
+fn shared(sessions: &[Session], problems: &[FileProblem]) -> Vec<doctor::Shared> {
     let mut by_branch: BTreeMap<&str, Vec<&Session>> = BTreeMap::new();
     for s in sessions.iter().filter(|s| s.branch != s.base) {
         by_branch.entry(s.branch.as_str()).or_default().push(s);
@@ -66,7 +66,7 @@ fn shared(sessions: &[Session]) -> Vec<doctor::Shared> {
             doctor::Shared {
                 branch: branch.to_string(),
                 sessions,
-                owner: match store::owner(branch, &claimants) {
+                owner: match store::owner(branch, &claimants, problems) {
                     Owner::One(o) => Some(o.to_string()),
                     _ => None,
                 },
@@ -93,13 +93,14 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let (sessions, problems) = ctx.store.load_all()?;
     let cache_file = CacheFile::new(&state_dir(&ctx.repo));
     let (unstamped, missing_bases) = branches(&ctx.repo, &sessions);
+    let shared = shared(&sessions, &problems);
     let facts = Facts {
         initialised: ctx.store.dir().is_dir(),
         hooks: hooks(&ctx.repo, &top, &shown),
         shallow: ctx.repo.is_shallow(),
         file_problems: problems.iter().map(|p| p.to_error().message).collect(),
         unstamped,
-        shared: shared(&sessions),
+        shared,
         missing_bases,
         cache: cache_state(&ctx.repo, &cache_file),
         cache_paths: vec![

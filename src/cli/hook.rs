@@ -17,7 +17,7 @@ use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, FileProblem, Index, Store};
+use git_session::store::{self, FileProblem, Index, Owner, Store};
 use git_session::trailer;
 
 use super::focus::read_focus;
@@ -162,14 +162,16 @@ impl Known {
 
     /// The session whose branch is `branch` ([`store::owner`]): `Ok(None)` when none is, or
     /// when several rank alike, with the names of two of them then.
-    fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<String>)> {
+    fn on_branch(&self, branch: &str) -> Result<(Option<Session>, Vec<&str>)> {
         if let Some(s) = self.store.named_after(branch) {
             return Ok((Some(s), Vec::new()));
         }
         let (index, problems) = self.index()?;
         Ok(match self.store.owner_in(branch, index, problems)? {
-            Ok(found) => (found, Vec::new()),
-            Err((a, b)) => (None, vec![a, b]),
+            Owner::One(s) => (Some(s), Vec::new()),
+            Owner::Several(a, b) => (None, vec![a, b]),
+            // index() has said that the file does not load, and that nothing is added for it.
+            Owner::Unreadable(_) | Owner::None => (None, Vec::new()),
         })
     }
 

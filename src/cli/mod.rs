@@ -12,7 +12,7 @@ use git_session::error::{Error, Result};
 use git_session::name::Name;
 use git_session::repo::{Head, Repo};
 use git_session::session::Session;
-use git_session::store::{self, Store};
+use git_session::store::{Owner, Store};
 
 /// `eprintln!` that never panics: a closed or broken stderr (`2>&-`, a reader gone away) is no
 /// reason to crash, and a panic while reporting one aborts the process.
@@ -270,16 +270,14 @@ impl Ctx {
             return Ok(s);
         }
         let (index, problems) = self.store.index()?;
-        // A file that does not load may be the one: its error says more than a guess.
-        if let Some(p) = store::unreadable_named_after(&branch, &problems) {
-            return Err(p.to_error());
-        }
         match self.store.owner_in(&branch, &index, &problems)? {
-            Ok(Some(s)) => Ok(s),
-            Err((a, b)) => Err(Error::input(format!(
+            Owner::One(s) => Ok(s),
+            Owner::Several(a, b) => Err(Error::input(format!(
                 "sessions '{a}' and '{b}' both use branch '{branch}'; name the one you mean"
             ))),
-            Ok(None) => match problems.first() {
+            // A file that does not load may be the one: its error says more than a guess.
+            Owner::Unreadable(p) => Err(p.to_error()),
+            Owner::None => match problems.first() {
                 Some(p) => Err(p.to_error()),
                 None => Err(Error::input(format!(
                     "no session uses the current branch '{branch}'; name a session (git session list shows them) or start one (git session start <name>)"

@@ -208,7 +208,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
 /// Says where plain commits on a branch now shared with other sessions go ([`store::owner`]),
 /// since `--current` on another session's branch is allowed.
 fn warn_shared_branch(ctx: &Ctx, name: &Name, branch: &str) {
-    let Ok((index, _)) = ctx.store.index() else {
+    let Ok((index, problems)) = ctx.store.index() else {
         return;
     };
     let claims = index.on_branch(branch);
@@ -229,7 +229,7 @@ fn warn_shared_branch(ctx: &Ctx, name: &Name, branch: &str) {
         [one] => format!("session '{one}' already uses"),
         _ => format!("sessions '{}' already use", others.join("', '")),
     };
-    let (goes_to, link) = match store::owner(branch, &claimants) {
+    let (goes_to, link) = match store::owner(branch, &claimants, &problems) {
         Owner::One(o) => {
             let why = if store::named_after(branch).is_some_and(|n| n.as_str() == o) {
                 "which the branch is named after"
