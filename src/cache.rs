@@ -243,7 +243,7 @@ pub(crate) fn write_replacing(
 /// renaming over a file makes ext4 (`auto_da_alloc`) start writing the new one out at once,
 /// 0.15 ms that every hook writing a file would pay. Without that write-out a power cut may
 /// leave the file empty, so this is for files that may be lost: caches.
-pub fn swap_in(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+pub(crate) fn swap_in(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     if fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
         use rustix::fs::{CWD, RenameFlags, renameat_with};

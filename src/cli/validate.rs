@@ -176,17 +176,12 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         })
         .collect();
     let keys = history::session_keys(&sessions);
-    let mut by_id: HashMap<String, Vec<&str>> = HashMap::new();
-    for s in &sessions {
-        by_id
-            .entry(s.id_string())
-            .or_default()
-            .push(s.name.as_str());
-    }
-    let mut shared_ids: Vec<String> = by_id
-        .into_iter()
-        .filter(|(_, names)| names.len() > 1)
-        .map(|(id, names)| {
+    // File names are unique, so a key that stands for several sessions is an id they share.
+    let mut shared_ids: Vec<String> = keys
+        .iter()
+        .filter(|(_, found)| found.len() > 1)
+        .map(|(id, found)| {
+            let names: Vec<&str> = found.iter().map(|&i| sessions[i].name.as_str()).collect();
             format!(
                 "sessions '{}' have the same id {id}, so a commit naming that id counts for each; give all but one a new id (a copied file keeps the id)",
                 names.join("', '")
