@@ -289,16 +289,24 @@ impl Run {
         self
     }
 
-    /// Asserts success and that stderr contains `needle`.
-    pub fn warns(&self, needle: &str) -> &Self {
-        self.success();
-        let err = self.stderr();
+    /// Asserts that `stream` (named `name`) contains `needle`.
+    fn has(&self, name: &str, stream: String, needle: &str) -> &Self {
         assert!(
-            err.contains(needle),
-            "git session {:?}: stderr lacks {needle:?}:\n{err}",
+            stream.contains(needle),
+            "git session {:?}: {name} lacks {needle:?}:\n{stream}",
             self.args
         );
         self
+    }
+
+    /// Asserts that stdout contains `needle`, whatever the exit code.
+    pub fn prints(&self, needle: &str) -> &Self {
+        self.has("stdout", self.stdout(), needle)
+    }
+
+    /// Asserts success and that stderr contains `needle`.
+    pub fn warns(&self, needle: &str) -> &Self {
+        self.success().has("stderr", self.stderr(), needle)
     }
 
     /// Asserts the exit code and that stderr is one `error:` line containing `needle`.
