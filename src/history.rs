@@ -668,7 +668,7 @@ pub fn aggregate_all(
         let mut batch = Batch::default();
         let mut newest = i64::MIN;
         let mut read = 0usize;
-        let walked = repo.walk(tips, None, &mut |c| {
+        let walked = repo.walk_all(tips, &mut |c| {
             read += 1;
             newest = newest.max(c.committer.time);
             if read.is_multiple_of(4096) {

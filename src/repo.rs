@@ -11,6 +11,8 @@ use std::sync::Once;
 use crate::error::{Error, Result};
 use crate::trailer::TrailerConfig;
 
+mod objects;
+
 /// A commit id (SHA-1).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CommitId(pub [u8; 20]);
@@ -587,16 +589,48 @@ impl Repo {
         known: &mut dyn FnMut(CommitId, i64) -> bool,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
+        self.walk_with(tips, since, known, visit, false)
+    }
+
+    /// As [`Repo::walk`] with no bound, for walks of all history: commits are read from the
+    /// pack files directly where they can be ([`objects`]), so memory does not grow with the
+    /// number of objects in the repository. Same commits, same order.
+    pub fn walk_all(
+        &self,
+        tips: &[CommitId],
+        visit: &mut dyn FnMut(&Commit) -> Result<()>,
+    ) -> Result<WalkStats> {
+        self.walk_with(tips, None, &mut |_, _| false, visit, true)
+    }
+
+    fn walk_with(
+        &self,
+        tips: &[CommitId],
+        since: Option<i64>,
+        known: &mut dyn FnMut(CommitId, i64) -> bool,
+        visit: &mut dyn FnMut(&Commit) -> Result<()>,
+        whole: bool,
+    ) -> Result<WalkStats> {
         let odb = self
             .git
             .odb()
             .map_err(|e| git_error("cannot open the object database", &e))?;
+        let mut source = Source {
+            odb: &odb,
+            seen: CommitSet::default(),
+            packed: None,
+        };
+        // An object directory named in the environment is libgit2's to find.
+        if whole && std::env::var_os("GIT_OBJECT_DIRECTORY").is_none() {
+            let packed = objects::Packed::load(&self.common_dir().join("objects"));
+            let bits = objects::Bits::new(packed.total());
+            source.packed = Some((packed, objects::Reader::default(), bits));
+        }
         let since = since.unwrap_or(i64::MIN);
         let mut stats = WalkStats::default();
-        let mut seen = CommitSet::default();
         let mut queue: BinaryHeap<Queued> = BinaryHeap::new();
         for &tip in tips {
-            enqueue(&odb, tip, &mut seen, known, &mut queue, &mut stats)?;
+            enqueue(&mut source, tip, known, &mut queue, &mut stats)?;
         }
         stats.starts = queue.iter().map(|q| (q.time, q.id)).collect();
         // A commit dated before `since` does not end the walk: one with a wrong clock, or
@@ -620,10 +654,10 @@ impl Repo {
                 continue;
             }
             for &p in &commit.parents {
-                enqueue(&odb, p, &mut seen, known, &mut queue, &mut stats)?;
+                enqueue(&mut source, p, known, &mut queue, &mut stats)?;
             }
         }
-        stats.seen = seen.into_vec();
+        stats.seen = source.into_seen();
         Ok(stats)
     }
 
@@ -922,17 +956,15 @@ pub const OLD_SLOP: usize = 32;
 
 /// Queues a commit of a walk unless it was seen, or is known (then it is a boundary).
 fn enqueue<'odb>(
-    odb: &'odb git2::Odb,
+    source: &mut Source<'odb>,
     id: CommitId,
-    seen: &mut CommitSet,
     known: &mut dyn FnMut(CommitId, i64) -> bool,
     queue: &mut BinaryHeap<Queued<'odb>>,
     stats: &mut WalkStats,
 ) -> Result<()> {
-    if !seen.insert(id) {
+    let Some(q) = source.first_read(id)? else {
         return Ok(());
-    }
-    let q = Queued::read(odb, id)?;
+    };
     if known(id, q.time) {
         stats.boundary.push(id);
         return Ok(());
@@ -941,18 +973,77 @@ fn enqueue<'odb>(
     Ok(())
 }
 
+/// Where a walk reads its commits, and which it has met.
+struct Source<'odb> {
+    odb: &'odb git2::Odb<'odb>,
+    seen: CommitSet,
+    packed: Option<(objects::Packed, objects::Reader, objects::Bits)>,
+}
+
+impl<'odb> Source<'odb> {
+    /// The commit `id`, read, unless the walk met it before.
+    fn first_read(&mut self, id: CommitId) -> Result<Option<Queued<'odb>>> {
+        if let Some((packed, reader, met)) = &mut self.packed
+            && let Some(slot) = packed.find(&id)
+        {
+            if !met.insert(packed.position(slot)) {
+                return Ok(None);
+            }
+            if let Some(data) = packed.read(slot, reader) {
+                return Ok(Some(Queued::new(id, Raw::Own(data))));
+            }
+        } else if !self.seen.insert(id) {
+            return Ok(None);
+        } else if let Some((packed, reader, _)) = &mut self.packed
+            && let Some(data) = packed.read_loose(&id, reader)
+        {
+            return Ok(Some(Queued::new(id, Raw::Own(data))));
+        }
+        let obj = read_commit_object(self.odb, id)?;
+        Ok(Some(Queued::new(id, Raw::Git(obj))))
+    }
+
+    /// Every commit met, unordered.
+    fn into_seen(self) -> Vec<CommitId> {
+        let rest = self.seen.into_vec();
+        match self.packed {
+            Some((packed, _, met)) => {
+                let mut ids = packed.into_ids(&met);
+                ids.reserve_exact(rest.len());
+                ids.extend_from_slice(&rest);
+                ids
+            }
+            None => rest,
+        }
+    }
+}
+
+/// A raw commit, as libgit2 read it or as read from its pack.
+enum Raw<'odb> {
+    Git(git2::OdbObject<'odb>),
+    Own(Vec<u8>),
+}
+
+impl Raw<'_> {
+    fn data(&self) -> &[u8] {
+        match self {
+            Raw::Git(obj) => obj.data(),
+            Raw::Own(data) => data,
+        }
+    }
+}
+
 /// A commit waiting in the walk's queue, already read, ordered by committer time.
 struct Queued<'odb> {
     time: i64,
     id: CommitId,
-    obj: git2::OdbObject<'odb>,
+    obj: Raw<'odb>,
 }
 
 impl<'odb> Queued<'odb> {
-    fn read(odb: &'odb git2::Odb, id: CommitId) -> Result<Queued<'odb>> {
-        let obj = read_commit_object(odb, id)?;
+    fn new(id: CommitId, obj: Raw<'odb>) -> Queued<'odb> {
         let time = committer_time(obj.data());
-        Ok(Queued { time, id, obj })
+        Queued { time, id, obj }
     }
 }
 
@@ -1289,5 +1380,135 @@ Subject line\n\nBody\n";
         let hex = "0123456789abcdef0123456789abcdef01234567";
         assert_eq!(CommitId::from_hex(hex).unwrap().hex(), hex);
         assert!(CommitId::from_hex("xyz").is_none());
+    }
+
+    /// Runs real git in `dir`, with no user or system configuration.
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "A")
+            .env("GIT_AUTHOR_EMAIL", "a@example.org")
+            .env("GIT_COMMITTER_NAME", "C")
+            .env("GIT_COMMITTER_EMAIL", "c@example.org")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// Commits with long, alike messages (which `repack -f` stores as deltas), one second
+    /// apart, some with the same second.
+    fn commit_run(dir: &Path, from: usize, to: usize) {
+        let body: String = (0..120)
+            .map(|i| format!("line {i} of a body long enough to be stored as a delta\n"))
+            .collect();
+        for i in from..to {
+            let date = format!("@{} +0000", 1_700_000_000 + i / 3 * 60);
+            let message = format!("Commit {i}\n\n{body}\nSession: s{}\n", i % 4);
+            let out = std::process::Command::new("git")
+                .args(["commit", "-q", "--allow-empty", "-m", &message])
+                .current_dir(dir)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "A")
+                .env("GIT_AUTHOR_EMAIL", "a@example.org")
+                .env("GIT_COMMITTER_NAME", "C")
+                .env("GIT_COMMITTER_EMAIL", "c@example.org")
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date)
+                .output()
+                .expect("git runs");
+            assert!(out.status.success(), "{out:?}");
+        }
+    }
+
+    /// The walk of all history (packs read directly) and libgit2's walk meet the same commits,
+    /// in the same order, with the same bytes; returns how many.
+    fn walks_agree(dir: &Path) -> usize {
+        let repo = Repo::open(dir).expect("opens");
+        let tips = repo.tips().expect("tips");
+        let mut through_libgit2 = Vec::new();
+        let mut a = repo
+            .walk(&tips, None, &mut |c| {
+                through_libgit2.push((c.id, c.parents.clone(), c.message.to_vec()));
+                Ok(())
+            })
+            .expect("walk");
+        let mut direct = Vec::new();
+        let mut b = repo
+            .walk_all(&tips, &mut |c| {
+                direct.push((c.id, c.parents.clone(), c.message.to_vec()));
+                Ok(())
+            })
+            .expect("walk_all");
+        assert_eq!(through_libgit2, direct);
+        a.seen.sort_unstable();
+        b.seen.sort_unstable();
+        assert_eq!(a.seen, b.seen);
+        assert_eq!(a.starts, b.starts);
+        direct.len()
+    }
+
+    #[test]
+    fn walks_of_all_history_read_packs_and_loose_commits_as_libgit2_does() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        commit_run(dir, 0, 40);
+        git(dir, &["switch", "-q", "-c", "side", "HEAD~25"]);
+        commit_run(dir, 40, 55);
+        git(dir, &["switch", "-q", "main"]);
+        git(dir, &["merge", "-q", "--no-ff", "--no-edit", "side"]);
+        git(dir, &["repack", "-adfq", "--window=50", "--depth=50"]);
+        let listing = git(dir, &["count-objects", "-v"]);
+        assert!(listing.contains("packs: 1"), "{listing}");
+        let idx = std::fs::read_dir(dir.join(".git/objects/pack"))
+            .expect("pack dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .expect("an index");
+        let verify = git(dir, &["verify-pack", "-v", idx.to_str().expect("path")]);
+        let commits: Vec<&str> = verify.lines().filter(|l| l.contains(" commit ")).collect();
+        let deltas = commits
+            .iter()
+            .filter(|l| l.split_whitespace().count() > 5)
+            .count();
+        assert!(deltas > 0 && deltas < commits.len(), "{verify}");
+
+        // Read directly: every commit of the pack stored whole, none stored as a delta.
+        let objects = dir.join(".git/objects");
+        let packed = objects::Packed::load(&objects);
+        assert_eq!(packed.total(), commits.len() - deltas);
+        let mut reader = objects::Reader::default();
+        let git2_repo = git2::Repository::open(dir).expect("open");
+        let odb = git2_repo.odb().expect("odb");
+        for line in &commits {
+            let id = CommitId::from_hex(&line[..40]).expect("id");
+            let whole = line.split_whitespace().count() == 5;
+            let slot = packed.find(&id);
+            assert_eq!(slot.is_some(), whole, "{line}");
+            if let Some(slot) = slot {
+                let data = packed.read(slot, &mut reader).expect("inflates");
+                assert_eq!(data, odb.read(id.oid()).expect("read").data());
+            }
+        }
+        assert_eq!(walks_agree(dir), 56);
+
+        // Loose commits on top, then a second pack beside the first, then loose ones again.
+        commit_run(dir, 56, 70);
+        assert_eq!(walks_agree(dir), 70);
+        git(dir, &["repack", "-dq"]);
+        assert!(git(dir, &["count-objects", "-v"]).contains("packs: 2"));
+        commit_run(dir, 70, 75);
+        assert_eq!(walks_agree(dir), 75);
+
+        // A pack index that is not one is left to libgit2, which ignores it too.
+        std::fs::write(objects.join("pack/pack-0000.idx"), b"not an index").expect("write");
+        std::fs::write(objects.join("pack/pack-0000.pack"), b"PACK").expect("write");
+        assert_eq!(walks_agree(dir), 75);
     }
 }

@@ -1,0 +1,457 @@
+//! Commits read straight from the object directory, for walks of all history.
+//!
+//! libgit2 finds an object through its pack's `.idx`, which it maps whole. A walk of every
+//! commit looks up every commit, so every page of that index is touched and stays in the
+//! resident set: 113 MB for a pack of 4 million objects. A full walk instead lists each pack's
+//! commits once, reading the `.idx` offsets and each entry's header in file order, and keeps
+//! only their ids and offsets (24 bytes a commit). Loose commits are read from their files, as
+//! libgit2 would look for them in every pack index first. A commit found neither way (stored as
+//! a delta, in another object directory, in a pack that did not read cleanly) is read through
+//! libgit2 as before, so nothing here can change an answer, only where the bytes come from.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use super::CommitId;
+
+/// The non-delta commits of every readable pack in an object directory.
+#[derive(Default)]
+pub(super) struct Packed {
+    objects: PathBuf,
+    packs: Vec<Pack>,
+    total: usize,
+}
+
+struct Pack {
+    file: File,
+    len: u64,
+    /// Sorted, as in the `.idx`.
+    ids: Vec<CommitId>,
+    offsets: Offsets,
+    /// `fanout[p]..fanout[p + 1]` are the ids whose first `bits` bits are `p`.
+    fanout: Vec<u32>,
+    bits: u32,
+    /// Position of `ids[0]` among all packs' commits.
+    first: usize,
+}
+
+/// Entry offsets, four bytes each where the pack is under 4 GB.
+enum Offsets {
+    Small(Vec<u32>),
+    Large(Vec<u64>),
+}
+
+impl Offsets {
+    fn get(&self, index: usize) -> u64 {
+        match self {
+            Offsets::Small(o) => u64::from(o[index]),
+            Offsets::Large(o) => o[index],
+        }
+    }
+}
+
+/// Where a commit is: the pack, and its place in that pack's list.
+#[derive(Clone, Copy)]
+pub(super) struct Slot {
+    pack: usize,
+    index: usize,
+}
+
+const WINDOW: usize = 64 << 10;
+
+impl Packed {
+    /// Lists the commits of the packs in `objects/pack`; a pack that does not read as expected
+    /// is left to libgit2.
+    pub(super) fn load(objects: &Path) -> Packed {
+        let mut out = Packed {
+            objects: objects.to_path_buf(),
+            ..Packed::default()
+        };
+        let Ok(dir) = std::fs::read_dir(objects.join("pack")) else {
+            return out;
+        };
+        let mut idx: Vec<_> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+            .collect();
+        idx.sort();
+        for path in idx {
+            if let Some(mut pack) = Pack::load(&path, &path.with_extension("pack")) {
+                pack.first = out.total;
+                out.total += pack.ids.len();
+                out.packs.push(pack);
+            }
+        }
+        out
+    }
+
+    pub(super) fn total(&self) -> usize {
+        self.total
+    }
+
+    pub(super) fn find(&self, id: &CommitId) -> Option<Slot> {
+        self.packs
+            .iter()
+            .enumerate()
+            .find_map(|(pack, p)| p.find(id).map(|index| Slot { pack, index }))
+    }
+
+    /// The position of `slot` among all packs' commits, `0..total()`.
+    pub(super) fn position(&self, slot: Slot) -> usize {
+        self.packs[slot.pack].first + slot.index
+    }
+
+    /// The raw commit at `slot`, or `None` when its entry does not inflate to what its header
+    /// says (libgit2 then reads it, and reports the damage if it is real).
+    pub(super) fn read(&self, slot: Slot, reader: &mut Reader) -> Option<Vec<u8>> {
+        let pack = &self.packs[slot.pack];
+        let offset = pack.offsets.get(slot.index);
+        let head = reader.bytes(slot.pack, pack, offset, 32)?;
+        let (kind, size, used) = entry_header(head)?;
+        if kind != COMMIT {
+            return None;
+        }
+        let size = usize::try_from(size).ok()?;
+        // zlib's worst case: 5 bytes per 16 KB stored block, and 6 for header and check.
+        let need = used + size + size / 16_000 * 5 + 64;
+        let span = reader.span(slot.pack, pack, offset, need)?;
+        inflate(
+            &mut reader.zlib,
+            &reader.buf[span.start + used..span.end],
+            size,
+        )
+    }
+
+    /// The loose commit `id`, or `None` when there is no such file or it is not one whole
+    /// commit object.
+    pub(super) fn read_loose(&self, id: &CommitId, reader: &mut Reader) -> Option<Vec<u8>> {
+        let hex = id.hex();
+        let raw = std::fs::read(self.objects.join(&hex[..2]).join(&hex[2..])).ok()?;
+        let zlib = &mut reader.zlib;
+        zlib.reset(true);
+        // "commit <size>\0" is at most 28 bytes.
+        let mut head = Vec::with_capacity(32);
+        zlib.decompress_vec(&raw, &mut head, flate2::FlushDecompress::None)
+            .ok()?;
+        let nul = memchr::memchr(0, &head)?;
+        let size: usize = std::str::from_utf8(head[..nul].strip_prefix(b"commit ")?)
+            .ok()?
+            .parse()
+            .ok()?;
+        let mut out = Vec::with_capacity(size);
+        out.extend_from_slice(head.get(nul + 1..)?);
+        let used = usize::try_from(zlib.total_in()).ok()?;
+        let status =
+            zlib.decompress_vec(raw.get(used..)?, &mut out, flate2::FlushDecompress::Finish);
+        match status {
+            Ok(flate2::Status::StreamEnd) if out.len() == size => Some(out),
+            _ => None,
+        }
+    }
+
+    /// The ids of the commits at the positions `marked` holds, sorted within each pack.
+    pub(super) fn into_ids(self, marked: &Bits) -> Vec<CommitId> {
+        let mut out: Vec<CommitId> = Vec::new();
+        for mut pack in self.packs {
+            pack.offsets = Offsets::Small(Vec::new());
+            let first = pack.first;
+            let mut i = 0;
+            pack.ids.retain(|_| {
+                i += 1;
+                marked.get(first + i - 1)
+            });
+            if out.is_empty() {
+                out = pack.ids;
+            } else {
+                out.extend_from_slice(&pack.ids);
+            }
+        }
+        out
+    }
+}
+
+/// The reading state of one walk: a window of the pack file last read, and a zlib stream.
+pub(super) struct Reader {
+    pack: usize,
+    start: u64,
+    buf: Vec<u8>,
+    zlib: flate2::Decompress,
+}
+
+impl Default for Reader {
+    fn default() -> Reader {
+        Reader {
+            pack: usize::MAX,
+            start: 0,
+            buf: Vec::new(),
+            zlib: flate2::Decompress::new(true),
+        }
+    }
+}
+
+impl Reader {
+    /// Up to `need` bytes of `pack` from `offset` (fewer at the end of the file).
+    fn bytes(&mut self, index: usize, pack: &Pack, offset: u64, need: usize) -> Option<&[u8]> {
+        let span = self.span(index, pack, offset, need)?;
+        Some(&self.buf[span])
+    }
+
+    /// Where [`Reader::bytes`] are in the window, after reading them into it if need be.
+    fn span(
+        &mut self,
+        index: usize,
+        pack: &Pack,
+        offset: u64,
+        need: usize,
+    ) -> Option<std::ops::Range<usize>> {
+        let end = pack.len.min(offset.checked_add(need as u64)?);
+        let held =
+            self.pack == index && offset >= self.start && end <= self.start + self.buf.len() as u64;
+        if !held {
+            let len = usize::try_from(end - offset).ok()?.max(WINDOW);
+            let len = len.min(usize::try_from(pack.len.checked_sub(offset)?).ok()?);
+            self.pack = usize::MAX;
+            self.buf.resize(len, 0);
+            read_at(&pack.file, &mut self.buf, offset).ok()?;
+            (self.pack, self.start) = (index, offset);
+        }
+        let from = usize::try_from(offset - self.start).ok()?;
+        let to = usize::try_from(end - self.start).ok()?;
+        Some(from..to)
+    }
+}
+
+/// `input` inflated, when it is one zlib stream of exactly `size` bytes.
+fn inflate(zlib: &mut flate2::Decompress, input: &[u8], size: usize) -> Option<Vec<u8>> {
+    zlib.reset(true);
+    let mut out = Vec::with_capacity(size);
+    match zlib.decompress_vec(input, &mut out, flate2::FlushDecompress::Finish) {
+        Ok(flate2::Status::StreamEnd) if out.len() == size => Some(out),
+        _ => None,
+    }
+}
+
+/// A set of positions `0..len`.
+pub(super) struct Bits(Vec<u64>);
+
+impl Bits {
+    pub(super) fn new(len: usize) -> Bits {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+
+    /// Sets `i`; false if it was set.
+    pub(super) fn insert(&mut self, i: usize) -> bool {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let fresh = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        fresh
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1u64 << (i % 64)) != 0
+    }
+}
+
+const COMMIT: u8 = 1;
+const IDX_MAGIC: [u8; 8] = [0xff, b't', b'O', b'c', 0, 0, 0, 2];
+const IDX_TRAILER: u64 = 40;
+const PACK_TRAILER: u64 = 20;
+
+impl Pack {
+    fn load(idx_path: &Path, pack_path: &Path) -> Option<Pack> {
+        let idx = File::open(idx_path).ok()?;
+        let idx_len = idx.metadata().ok()?.len();
+        let mut head = vec![0u8; 8 + 256 * 4];
+        read_at(&idx, &mut head, 0).ok()?;
+        if head[..8] != IDX_MAGIC {
+            return None;
+        }
+        let mut fan = head[8..].chunks_exact(4).map(be32);
+        let mut last = 0;
+        for f in fan.by_ref() {
+            if f < last {
+                return None;
+            }
+            last = f;
+        }
+        let count = u64::from(last);
+        let ids_at = 8 + 256 * 4;
+        let offsets_at = ids_at + count * (20 + 4);
+        let large_at = offsets_at + count * 4;
+        let large_len = idx_len.checked_sub(large_at + IDX_TRAILER)?;
+        if !large_len.is_multiple_of(8) {
+            return None;
+        }
+        let mut large = vec![0u8; usize::try_from(large_len).ok()?];
+        read_at(&idx, &mut large, large_at).ok()?;
+
+        let file = File::open(pack_path).ok()?;
+        let len = file.metadata().ok()?.len();
+        let mut pack_head = [0u8; 12];
+        read_at(&file, &mut pack_head, 0).ok()?;
+        if &pack_head[..4] != b"PACK"
+            || !matches!(be32(&pack_head[4..8]), 2 | 3)
+            || u64::from(be32(&pack_head[8..12])) != count
+            || len < 12 + PACK_TRAILER
+        {
+            return None;
+        }
+        // Entries by offset, each key `offset * count + position in the .idx`.
+        let data_end = len - PACK_TRAILER;
+        data_end.checked_mul(count.max(1))?;
+        let mut keys: Vec<u64> = Vec::with_capacity(usize::try_from(count).ok()?);
+        each_chunk(&idx, offsets_at, count, 4, |pos, raw| {
+            let raw = be32(raw);
+            let offset = if raw & 0x8000_0000 == 0 {
+                u64::from(raw)
+            } else {
+                let at = usize::try_from(raw & 0x7fff_ffff).ok()? * 8;
+                u64::from_be_bytes(large.get(at..at + 8)?.try_into().ok()?)
+            };
+            if !(12..data_end).contains(&offset) {
+                return None;
+            }
+            keys.push(offset * count + pos);
+            Some(())
+        })?;
+        drop(large);
+        keys.sort_unstable();
+
+        // The commits among them, by their entry's type, kept in place and re-keyed
+        // `position * data_end + offset`, so that sorting puts them in the `.idx`'s order.
+        let mut pack = Pack {
+            file,
+            len,
+            ids: Vec::new(),
+            offsets: Offsets::Small(Vec::new()),
+            fanout: Vec::new(),
+            bits: 0,
+            first: 0,
+        };
+        let mut reader = Reader::default();
+        let mut kept = 0;
+        for i in 0..keys.len() {
+            let (offset, pos) = (keys[i] / count, keys[i] % count);
+            let head = reader.bytes(0, &pack, offset, 1)?;
+            if (head.first()? >> 4) & 7 == COMMIT {
+                keys[kept] = pos * data_end + offset;
+                kept += 1;
+            }
+        }
+        drop(reader);
+        keys.truncate(kept);
+        keys.shrink_to_fit();
+        keys.sort_unstable();
+
+        let mut ids = Vec::with_capacity(keys.len());
+        let mut wanted = keys.iter().map(|&key| key / data_end).peekable();
+        each_chunk(&idx, ids_at, count, 20, |pos, raw| {
+            if wanted.peek() == Some(&pos) {
+                wanted.next();
+                ids.push(CommitId(raw.try_into().ok()?));
+            }
+            Some(())
+        })?;
+        pack.offsets = match u32::try_from(data_end) {
+            Ok(_) => Offsets::Small(keys.iter().map(|&key| (key % data_end) as u32).collect()),
+            Err(_) => {
+                keys.iter_mut().for_each(|key| *key %= data_end);
+                Offsets::Large(keys)
+            }
+        };
+        pack.ids = ids;
+        pack.index();
+        Some(pack)
+    }
+
+    /// A fanout on the first bits of each id, about 16 ids a bucket.
+    fn index(&mut self) {
+        let n = self.ids.len();
+        self.bits = (n.max(1).ilog2().saturating_sub(4)).clamp(8, 16);
+        let buckets = 1usize << self.bits;
+        let mut fanout = vec![0u32; buckets + 1];
+        for id in &self.ids {
+            fanout[self.bucket(id) + 1] += 1;
+        }
+        for b in 0..buckets {
+            fanout[b + 1] += fanout[b];
+        }
+        self.fanout = fanout;
+    }
+
+    fn bucket(&self, id: &CommitId) -> usize {
+        (be32(&id.0[..4]) >> (32 - self.bits)) as usize
+    }
+
+    fn find(&self, id: &CommitId) -> Option<usize> {
+        let b = self.bucket(id);
+        let (lo, hi) = (self.fanout[b] as usize, self.fanout[b + 1] as usize);
+        self.ids[lo..hi].binary_search(id).ok().map(|i| lo + i)
+    }
+}
+
+/// Calls `f(position, bytes)` for each of `count` records of `width` bytes from `at`, read
+/// in chunks; stops at the first `None`.
+fn each_chunk(
+    file: &File,
+    at: u64,
+    count: u64,
+    width: usize,
+    mut f: impl FnMut(u64, &[u8]) -> Option<()>,
+) -> Option<()> {
+    let per = (WINDOW / width) as u64;
+    let mut buf = vec![0u8; WINDOW];
+    let mut pos = 0;
+    while pos < count {
+        let n = per.min(count - pos);
+        let bytes = &mut buf[..usize::try_from(n).ok()? * width];
+        read_at(file, bytes, at + pos * width as u64).ok()?;
+        for (i, raw) in bytes.chunks_exact(width).enumerate() {
+            f(pos + i as u64, raw)?;
+        }
+        pos += n;
+    }
+    Some(())
+}
+
+/// A pack entry's type, inflated size, and the length of its header.
+fn entry_header(b: &[u8]) -> Option<(u8, u64, usize)> {
+    let mut c = *b.first()?;
+    let kind = (c >> 4) & 7;
+    let mut size = u64::from(c & 0x0f);
+    let (mut shift, mut used) = (4, 1);
+    while c & 0x80 != 0 {
+        c = *b.get(used)?;
+        used += 1;
+        if shift > 57 {
+            return None;
+        }
+        size |= u64::from(c & 0x7f) << shift;
+        shift += 7;
+    }
+    Some((kind, size, used))
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
