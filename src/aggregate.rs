@@ -4,6 +4,7 @@
 //! Aggregates are what the cache stores, and what a walk without the cache builds: both paths
 //! compute `list` the same way, so the cache cannot change an answer.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use crate::links::{Event, Links};
@@ -50,11 +51,85 @@ pub struct Aggregate {
     pub earliest: i64,
     pub latest: i64,
     /// Milestone id -> earliest `Milestone-Done`.
-    pub done: BTreeMap<String, i64>,
+    pub done: SmallMap<String, i64>,
     /// (milestone, task) -> earliest `Task-Done`.
-    pub tasks: BTreeMap<(String, String), i64>,
+    pub tasks: SmallMap<(String, String), i64>,
     pub reported_minutes: u64,
-    pub blockers: BTreeMap<String, BlockerMark>,
+    pub blockers: SmallMap<String, BlockerMark>,
+}
+
+/// A map kept as a sorted vector. An aggregate holds a few milestones, tasks and blockers, and
+/// a full walk of a large history holds tens of thousands of aggregates: a B-tree node for
+/// each map cost hundreds of bytes, 30 MB in all at a million commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmallMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        SmallMap(Vec::new())
+    }
+}
+
+impl<K: Ord, V> SmallMap<K, V> {
+    fn search<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.0.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    }
+
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        self.search(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
+        self.search(key).is_ok()
+    }
+
+    /// The value for `key`, made with `make` if there is none yet.
+    pub fn slot<Q: Ord + ?Sized>(&mut self, key: &Q, make: impl FnOnce() -> (K, V)) -> &mut V
+    where
+        K: Borrow<Q>,
+    {
+        let i = match self.search(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, make());
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn insert(&mut self, key: K, value: V) {
+        match self.search(&key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
 }
 
 impl Aggregate {
@@ -75,16 +150,16 @@ impl Aggregate {
         for (seq, e) in events.enumerate() {
             match e {
                 Event::MilestoneDone { milestone, .. } => {
-                    let t = self.done.entry(milestone.clone()).or_insert(time);
+                    let t = self
+                        .done
+                        .slot(milestone.as_str(), || (milestone.clone(), time));
                     *t = (*t).min(time);
                 }
                 Event::TaskDone {
                     milestone, task, ..
                 } => {
-                    let t = self
-                        .tasks
-                        .entry((milestone.clone(), task.clone()))
-                        .or_insert(time);
+                    let key = (milestone.clone(), task.clone());
+                    let t = self.tasks.slot(&key, || (key.clone(), time));
                     *t = (*t).min(time);
                 }
                 Event::Effort { minutes } => self.reported_minutes += minutes,
@@ -97,9 +172,8 @@ impl Aggregate {
                         ever_opened: opens,
                     };
                     self.blockers
-                        .entry(tag.clone())
-                        .and_modify(|m| m.merge(&mark))
-                        .or_insert(mark);
+                        .slot(tag.as_str(), || (tag.clone(), mark))
+                        .merge(&mark);
                 }
                 Event::Milestone { .. } => {}
             }
@@ -118,20 +192,17 @@ impl Aggregate {
         self.commits += other.commits;
         self.earliest = self.earliest.min(other.earliest);
         self.latest = self.latest.max(other.latest);
-        for (m, t) in &other.done {
-            let e = self.done.entry(m.clone()).or_insert(*t);
+        for (m, t) in other.done.iter() {
+            let e = self.done.slot(m, || (m.clone(), *t));
             *e = (*e).min(*t);
         }
-        for (k, t) in &other.tasks {
-            let e = self.tasks.entry(k.clone()).or_insert(*t);
+        for (k, t) in other.tasks.iter() {
+            let e = self.tasks.slot(k, || (k.clone(), *t));
             *e = (*e).min(*t);
         }
         self.reported_minutes += other.reported_minutes;
-        for (tag, mark) in &other.blockers {
-            self.blockers
-                .entry(tag.clone())
-                .and_modify(|m| m.merge(mark))
-                .or_insert(*mark);
+        for (tag, mark) in other.blockers.iter() {
+            self.blockers.slot(tag, || (tag.clone(), *mark)).merge(mark);
         }
     }
 
@@ -228,6 +299,22 @@ pub fn normal_key(key: &str) -> String {
 mod tests {
     use super::*;
     use crate::links::from_message;
+
+    #[test]
+    fn a_small_map_keeps_its_keys_sorted_and_unique() {
+        let mut m: SmallMap<String, i64> = SmallMap::default();
+        for (k, v) in [("m3", 3), ("m1", 1), ("m2", 2), ("m1", 10)] {
+            *m.slot(k, || (k.to_string(), 0)) += v;
+        }
+        m.insert("m0".to_string(), 7);
+        m.insert("m2".to_string(), 20);
+        let all: Vec<(&str, i64)> = m.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(all, [("m0", 7), ("m1", 11), ("m2", 20), ("m3", 3)]);
+        assert_eq!(m.get("m1"), Some(&11));
+        assert!(m.contains_key("m3") && !m.contains_key("m4"));
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.values().sum::<i64>(), 41);
+    }
     use crate::progress::{Estimate, derive};
     use crate::trailer::TrailerConfig;
 

@@ -19,7 +19,7 @@ use chrono::{Datelike, FixedOffset, NaiveDate, TimeZone};
 use uuid::Uuid;
 
 pub use crate::aggregate::AggregateSink;
-use crate::aggregate::{Aggregate, BlockerMark, Moment};
+use crate::aggregate::{Aggregate, BlockerMark, Moment, SmallMap};
 use crate::codec::{self, Dec, Enc};
 use crate::name::Name;
 use crate::repo::CommitId;
@@ -709,19 +709,19 @@ fn encode_aggregate(e: &mut Enc, a: &Aggregate) {
     e.i64(a.earliest);
     e.i64(a.latest);
     e.u64(a.done.len() as u64);
-    for (m, t) in &a.done {
+    for (m, t) in a.done.iter() {
         e.str(m);
         e.i64(*t);
     }
     e.u64(a.tasks.len() as u64);
-    for ((m, t), time) in &a.tasks {
+    for ((m, t), time) in a.tasks.iter() {
         e.str(m);
         e.str(t);
         e.i64(*time);
     }
     e.u64(a.reported_minutes);
     e.u64(a.blockers.len() as u64);
-    for (tag, b) in &a.blockers {
+    for (tag, b) in a.blockers.iter() {
         e.str(tag);
         e.i64(b.at.time);
         e.i64(b.at.author_time);
@@ -735,16 +735,16 @@ fn decode_aggregate(d: &mut Dec) -> Option<Aggregate> {
     let commits = d.u32()?;
     let earliest = d.i64()?;
     let latest = d.i64()?;
-    let mut done = BTreeMap::new();
+    let mut done = SmallMap::default();
     for _ in 0..d.count()? {
         done.insert(d.str()?, d.i64()?);
     }
-    let mut tasks = BTreeMap::new();
+    let mut tasks = SmallMap::default();
     for _ in 0..d.count()? {
         tasks.insert((d.str()?, d.str()?), d.i64()?);
     }
     let reported_minutes = d.u64()?;
-    let mut blockers = BTreeMap::new();
+    let mut blockers = SmallMap::default();
     for _ in 0..d.count()? {
         let tag = d.str()?;
         let at = Moment {
