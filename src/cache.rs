@@ -216,7 +216,11 @@ impl CacheFile {
     /// Writes the cache. The write is atomic; durability does not matter for a cache, so it is
     /// not synced.
     pub fn save(&self, cache: &Cache) -> std::io::Result<()> {
-        let mut body = Enc::default();
+        // Room for the whole body at once: growing it by doubling copies it, and at a million
+        // commits those copies were the largest thing in memory. Pages reserved but never
+        // written cost nothing.
+        let room = cache.aggregates.size_hint() + cache.files.size_hint() + (64 << 10);
+        let mut body = Enc(Vec::with_capacity(room));
         encode_body(&mut body, cache);
         codec::write_framed(&self.path, MAGIC, VERSION, &body.into_bytes())
     }
@@ -443,6 +447,28 @@ fn decode_whole<T: Codec>(bytes: &[u8]) -> Option<T> {
     T::decode(&mut d).filter(|_| d.is_done())
 }
 
+/// A change to a [`Table`] entry.
+#[derive(Clone)]
+enum Slot<T> {
+    Gone,
+    Value(T),
+    Encoded(Vec<u8>),
+}
+
+impl<T: Codec> Slot<T> {
+    fn value(&self) -> Option<T> {
+        match self {
+            Slot::Gone => None,
+            Slot::Value(v) => Some(v.clone()),
+            Slot::Encoded(bytes) => decode_whole(bytes),
+        }
+    }
+
+    fn is_some(&self) -> bool {
+        !matches!(self, Slot::Gone)
+    }
+}
+
 /// Values by key, decoded only when asked for: a run that needs a few of many entries pays for
 /// those few. Changes live in an overlay until the table is written again, when unchanged
 /// entries are copied as they are.
@@ -451,7 +477,7 @@ pub struct Table<T> {
     body: Rc<Vec<u8>>,
     /// (key, encoded value) ranges in `body`, sorted by key.
     index: Vec<(Range<usize>, Range<usize>)>,
-    overlay: BTreeMap<String, Option<T>>,
+    overlay: BTreeMap<String, Slot<T>>,
     damaged: Cell<bool>,
     /// Where the last look-up ended: callers mostly ask in key order.
     hint: Cell<usize>,
@@ -469,11 +495,39 @@ impl<T> Default for Table<T> {
     }
 }
 
+/// Aggregates folded straight into the form a [`Table`] keeps them in, so that a full walk's
+/// result becomes the cache's table without a copy (at a million commits the copy was the
+/// largest thing in memory when the cache was first built).
+#[derive(Default)]
+pub struct FreshAggregates(BTreeMap<String, Slot<Aggregate>>);
+
+impl AggregateSink for FreshAggregates {
+    fn aggregate(&mut self, key: &str) -> &mut Aggregate {
+        if !self.0.contains_key(key) {
+            self.0
+                .insert(key.to_string(), Slot::Value(Aggregate::default()));
+        }
+        match self.0.get_mut(key) {
+            Some(Slot::Value(a)) => a,
+            _ => unreachable!("just inserted"),
+        }
+    }
+}
+
+impl Table<Aggregate> {
+    pub fn from_fresh(fresh: FreshAggregates) -> Table<Aggregate> {
+        Table {
+            overlay: fresh.0,
+            ..Table::default()
+        }
+    }
+}
+
 impl<T: Codec> Table<T> {
     /// A table holding exactly `map`.
     pub fn from_map(map: BTreeMap<String, T>) -> Table<T> {
         Table {
-            overlay: map.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            overlay: map.into_iter().map(|(k, v)| (k, Slot::Value(v))).collect(),
             ..Table::default()
         }
     }
@@ -541,7 +595,7 @@ impl<T: Codec> Table<T> {
 
     pub fn get(&self, key: &str) -> Option<T> {
         match self.overlay.get(key) {
-            Some(v) => v.clone(),
+            Some(v) => v.value(),
             None => self.find(key).and_then(|i| self.decode_at(i)),
         }
     }
@@ -556,7 +610,7 @@ impl<T: Codec> Table<T> {
         let found: Vec<Result<Option<T>, usize>> = keys
             .iter()
             .map(|key| match self.overlay.get(*key) {
-                Some(v) => Ok(v.clone()),
+                Some(v) => Ok(v.value()),
                 None => self.find(key).map_or(Ok(None), Err),
             })
             .collect();
@@ -594,12 +648,20 @@ impl<T: Codec> Table<T> {
     }
 
     pub fn insert(&mut self, key: String, value: T) {
-        self.overlay.insert(key, Some(value));
+        self.overlay.insert(key, Slot::Value(value));
+    }
+
+    /// As [`Table::insert`], keeping `value` only in its encoded form: a table built afresh
+    /// for thousands of session files would otherwise hold a copy of each in memory.
+    pub fn insert_encoded(&mut self, key: String, value: &T) {
+        let mut e = Enc::default();
+        value.encode(&mut e);
+        self.overlay.insert(key, Slot::Encoded(e.into_bytes()));
     }
 
     pub fn remove(&mut self, key: &str) {
         if self.contains(key) {
-            self.overlay.insert(key.to_string(), None);
+            self.overlay.insert(key.to_string(), Slot::Gone);
         }
     }
 
@@ -608,15 +670,23 @@ impl<T: Codec> Table<T> {
     where
         T: Default,
     {
-        if !matches!(self.overlay.get(key), Some(Some(_))) {
-            let current = self.find(key).and_then(|i| self.decode_at(i));
+        if !matches!(self.overlay.get(key), Some(Slot::Value(_))) {
+            let current = match self.overlay.get(key) {
+                Some(slot) => slot.value(),
+                None => self.find(key).and_then(|i| self.decode_at(i)),
+            };
             self.overlay
-                .insert(key.to_string(), Some(current.unwrap_or_default()));
+                .insert(key.to_string(), Slot::Value(current.unwrap_or_default()));
         }
-        self.overlay
-            .get_mut(key)
-            .and_then(Option::as_mut)
-            .expect("just inserted")
+        match self.overlay.get_mut(key) {
+            Some(Slot::Value(v)) => v,
+            _ => unreachable!("just inserted"),
+        }
+    }
+
+    /// Bytes enough to encode the table, unless its new values are unusually large.
+    fn size_hint(&self) -> usize {
+        self.body.len() + self.overlay.len() * 512
     }
 
     /// Every key, in order.
@@ -655,8 +725,10 @@ impl<T: Codec> Table<T> {
             }
         }
         for (k, v) in &self.overlay {
-            if let Some(v) = v {
-                items.push((k.as_bytes(), Item::New(k, v)));
+            match v {
+                Slot::Value(v) => items.push((k.as_bytes(), Item::New(k, v))),
+                Slot::Encoded(v) => items.push((k.as_bytes(), Item::Raw(k.as_bytes(), v))),
+                Slot::Gone => {}
             }
         }
         items.sort_by(|a, b| a.0.cmp(b.0));
@@ -1011,6 +1083,31 @@ mod tests {
         assert_eq!(again.aggregates.get("new").unwrap().commits, 7);
         assert!(again.aggregates.get("u").is_none());
         assert!(!again.is_damaged());
+    }
+
+    #[test]
+    fn values_kept_encoded_read_change_and_save_as_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = CacheFile::new(dir.path());
+        let mut cache = sample();
+        let a = cache.aggregates.get("s").unwrap();
+        cache.aggregates.insert_encoded("e".into(), &a);
+        cache.aggregates.insert_encoded("f".into(), &a);
+        assert_eq!(cache.aggregates.get("e").unwrap(), a);
+        cache.aggregates.entry("f").commits += 1;
+        assert_eq!(cache.aggregates.get_all(&["e", "f"])[0].as_ref(), Some(&a));
+        file.save(&cache).unwrap();
+        let mut loaded = file.load().unwrap();
+        // A removed entry starts again from nothing, not from what the file held.
+        loaded.aggregates.remove("s");
+        loaded.aggregates.entry("s").commits += 1;
+        file.save(&loaded).unwrap();
+        let loaded = file.load().unwrap();
+        assert_eq!(loaded.aggregates.keys(), ["e", "f", "s"]);
+        assert_eq!(loaded.aggregates.get("e").unwrap(), a);
+        assert_eq!(loaded.aggregates.get("f").unwrap().commits, a.commits + 1);
+        assert_eq!(loaded.aggregates.get("s").unwrap().commits, 1);
+        assert!(!loaded.is_damaged());
     }
 
     #[test]

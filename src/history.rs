@@ -11,7 +11,8 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::{AggregateSink, Aggregates, Moment, Summary};
+use crate::aggregate::{AggregateSink, Moment, Summary};
+use crate::cache::FreshAggregates;
 use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -632,10 +633,10 @@ pub fn aggregate_all(
     repo: &Repo,
     tips: &[CommitId],
     progress: &mut dyn FnMut(usize),
-) -> Result<(Aggregates, Vec<CommitId>, Coverage)> {
+) -> Result<(FreshAggregates, Vec<CommitId>, Coverage)> {
     let cfg = repo.trailer_config().clone();
     // Commits arrive in walk order, newest first: ranks go down from 0.
-    let parse = |aggs: &mut Aggregates, rank: &mut i64, batch: Batch| {
+    let parse = |aggs: &mut FreshAggregates, rank: &mut i64, batch: Batch| {
         for (_, time, author_time, range) in batch.commits {
             *rank -= 1;
             let links = links::from_message(&batch.bytes[range], &cfg);
@@ -652,14 +653,14 @@ pub fn aggregate_all(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     std::thread::scope(|scope| {
         let parser = std::thread::Builder::new().spawn_scoped(scope, move || {
-            let (mut aggs, mut rank) = (Aggregates::default(), 0i64);
+            let (mut aggs, mut rank) = (FreshAggregates::default(), 0i64);
             for batch in rx {
                 parse(&mut aggs, &mut rank, batch);
             }
             aggs
         });
         // A system that refuses a thread (a process limit) gets the parsing done here too.
-        let (mut inline, mut rank) = (Aggregates::default(), 0i64);
+        let (mut inline, mut rank) = (FreshAggregates::default(), 0i64);
         let mut deliver = |batch: Batch| match &parser {
             // A closed channel means the parser died; its join below reports it.
             Ok(_) => drop(tx.send(batch)),
@@ -761,7 +762,7 @@ fn aggregates_for(
     cache.rank_top = 0;
     cache.fingerprint = fp;
     cache.tips = tips.to_vec();
-    cache.aggregates = Table::from_map(aggs.by_key);
+    cache.aggregates = Table::from_fresh(aggs);
     cache.pending.clear();
     cache.branches.clear();
     cache.known = Default::default();

@@ -265,16 +265,17 @@ impl Store {
             }
             match self.load_stem(&stem) {
                 Ok(s) => {
-                    match stamp {
-                        Some(stamp) => cached.insert(
-                            stem,
-                            FileEntry {
-                                stamp,
-                                session: s.clone(),
-                            },
-                        ),
-                        None => cached.remove(&stem),
-                    }
+                    let s = match stamp {
+                        Some(stamp) => {
+                            let entry = FileEntry { stamp, session: s };
+                            cached.insert_encoded(stem, &entry);
+                            entry.session
+                        }
+                        None => {
+                            cached.remove(&stem);
+                            s
+                        }
+                    };
                     changed = true;
                     sessions.push(s);
                 }

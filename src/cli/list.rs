@@ -68,20 +68,23 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     meter.done();
     trace.phases("listing", &listing.timings);
     listing.coverage.require_complete()?;
-    if !ctx.no_cache && (listing.changed || files_changed) {
-        save_cache(&ctx, &file, &mut cache);
-        trace.mark("save cache");
-    }
     let entries: Vec<ListEntry> = sessions
         .iter()
         .zip(&listing.summaries)
         .filter(|(s, _)| args.status.is_empty() || args.status.contains(&s.status))
         .map(|(s, summary)| ListEntry::from_summary(s, summary))
         .collect();
-    // The process ends right after printing: freeing thousands of sessions and the cache piece
-    // by piece would only delay the exit.
+    if !ctx.no_cache && (listing.changed || files_changed) {
+        // Encoding the cache takes memory of its own: the sessions can go first.
+        drop(sessions);
+        save_cache(&ctx, &file, &mut cache);
+        trace.mark("save cache");
+    } else {
+        // The process ends right after printing: freeing thousands of sessions piece by piece
+        // would only delay the exit.
+        std::mem::forget(sessions);
+    }
     std::mem::forget(cache);
-    std::mem::forget(sessions);
     if args.json {
         emit(&to_json(&entries));
         return Ok(0);
