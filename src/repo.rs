@@ -589,7 +589,7 @@ impl Repo {
         known: &mut dyn FnMut(CommitId, i64) -> bool,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
-        self.walk_with(tips, since, known, visit, false)
+        self.walk_with(tips, since, known, visit, Reading::Indexes(None))
     }
 
     /// As [`Repo::walk`] with no bound, for walks of all history: commits are read from the
@@ -600,7 +600,7 @@ impl Repo {
         tips: &[CommitId],
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
-        self.walk_with(tips, None, &mut |_, _| false, visit, true)
+        self.walk_with(tips, None, &mut |_, _| false, visit, Reading::Packed)
     }
 
     fn walk_with(
@@ -609,7 +609,7 @@ impl Repo {
         since: Option<i64>,
         known: &mut dyn FnMut(CommitId, i64) -> bool,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
-        whole: bool,
+        reading: Reading,
     ) -> Result<WalkStats> {
         let odb = self
             .git
@@ -619,12 +619,30 @@ impl Repo {
             odb: &odb,
             seen: CommitSet::default(),
             packed: None,
+            indexes: None,
         };
         // An object directory named in the environment is libgit2's to find.
-        if whole && std::env::var_os("GIT_OBJECT_DIRECTORY").is_none() {
-            let packed = objects::Packed::load(&self.common_dir().join("objects"));
-            let bits = objects::Bits::new(packed.total());
-            source.packed = Some((packed, objects::Reader::default(), bits));
+        let mut widen_at = usize::MAX;
+        let dir = self.common_dir().join("objects");
+        match reading {
+            _ if std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() => {}
+            Reading::Libgit2 => {}
+            Reading::Packed => {
+                let packed = objects::Packed::load(&dir);
+                let bits = objects::Bits::new(packed.total());
+                source.packed = Some((packed, objects::Reader::default(), bits));
+            }
+            Reading::Indexes(after) => {
+                let indexes = objects::Indexes::open(&dir);
+                // Listing every packed commit costs about what looking up a fortieth of the
+                // objects one by one does.
+                widen_at = after.unwrap_or_else(|| {
+                    usize::try_from(indexes.objects() / 40)
+                        .unwrap_or(usize::MAX)
+                        .max(4096)
+                });
+                source.indexes = Some((indexes, objects::Reader::default()));
+            }
         }
         let since = since.unwrap_or(i64::MIN);
         let mut stats = WalkStats::default();
@@ -649,6 +667,9 @@ impl Repo {
             let commit = parse_commit(q.id, q.obj.data());
             visit(&commit)?;
             stats.visited += 1;
+            if stats.visited == widen_at {
+                source.widen();
+            }
             if self.shallow.contains(&q.id) {
                 stats.truncated_at.push(q.id);
                 continue;
@@ -973,11 +994,26 @@ fn enqueue<'odb>(
     Ok(())
 }
 
-/// Where a walk reads its commits, and which it has met.
+/// How a walk finds its commits.
+#[derive(Clone, Copy)]
+enum Reading {
+    /// Through libgit2 only.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Libgit2,
+    /// Each pack index searched by reads, until the walk has visited this many commits (or
+    /// the default for the repository's size) and lists them all.
+    Indexes(Option<usize>),
+    /// Every packed commit listed first.
+    Packed,
+}
+
+/// Where a walk reads its commits, and which it has met: every packed commit listed (a walk
+/// of all history), or the pack indexes searched one commit at a time, or libgit2 alone.
 struct Source<'odb> {
     odb: &'odb git2::Odb<'odb>,
     seen: CommitSet,
     packed: Option<(objects::Packed, objects::Reader, objects::Bits)>,
+    indexes: Option<(objects::Indexes, objects::Reader)>,
 }
 
 impl<'odb> Source<'odb> {
@@ -998,9 +1034,35 @@ impl<'odb> Source<'odb> {
             && let Some(data) = packed.read_loose(&id, reader)
         {
             return Ok(Some(Queued::new(id, Raw::Own(data))));
+        } else if let Some((indexes, reader)) = &mut self.indexes
+            && let Some(data) = indexes.read(&id, reader)
+        {
+            return Ok(Some(Queued::new(id, Raw::Own(data))));
         }
         let obj = read_commit_object(self.odb, id)?;
         Ok(Some(Queued::new(id, Raw::Git(obj))))
+    }
+
+    /// Lists every packed commit, for a walk that turned out long.
+    fn widen(&mut self) {
+        let Some((indexes, _)) = self.indexes.take() else {
+            return;
+        };
+        let packed = objects::Packed::load(indexes.dir());
+        let mut met = objects::Bits::new(packed.total());
+        let mut rest = CommitSet::default();
+        for id in std::mem::take(&mut self.seen).into_vec() {
+            match packed.find(&id) {
+                Some(slot) => {
+                    met.insert(packed.position(slot));
+                }
+                None => {
+                    rest.insert(id);
+                }
+            }
+        }
+        self.seen = rest;
+        self.packed = Some((packed, objects::Reader::default(), met));
     }
 
     /// Every commit met, unordered.
@@ -1430,26 +1492,32 @@ Subject line\n\nBody\n";
     fn walks_agree(dir: &Path) -> usize {
         let repo = Repo::open(dir).expect("opens");
         let tips = repo.tips().expect("tips");
-        let mut through_libgit2 = Vec::new();
-        let mut a = repo
-            .walk(&tips, None, &mut |c| {
-                through_libgit2.push((c.id, c.parents.clone(), c.message.to_vec()));
-                Ok(())
-            })
-            .expect("walk");
-        let mut direct = Vec::new();
-        let mut b = repo
-            .walk_all(&tips, &mut |c| {
-                direct.push((c.id, c.parents.clone(), c.message.to_vec()));
-                Ok(())
-            })
-            .expect("walk_all");
-        assert_eq!(through_libgit2, direct);
-        a.seen.sort_unstable();
-        b.seen.sort_unstable();
-        assert_eq!(a.seen, b.seen);
-        assert_eq!(a.starts, b.starts);
-        direct.len()
+        let walk = |reading| {
+            let mut met = Vec::new();
+            let mut stats = repo
+                .walk_with(
+                    &tips,
+                    None,
+                    &mut |_, _| false,
+                    &mut |c| {
+                        met.push((c.id, c.parents.clone(), c.message.to_vec()));
+                        Ok(())
+                    },
+                    reading,
+                )
+                .expect("walk");
+            stats.seen.sort_unstable();
+            (met, stats.seen, stats.starts)
+        };
+        let through_libgit2 = walk(Reading::Libgit2);
+        for reading in [
+            Reading::Packed,
+            Reading::Indexes(None),
+            Reading::Indexes(Some(7)),
+        ] {
+            assert!(through_libgit2 == walk(reading));
+        }
+        through_libgit2.0.len()
     }
 
     #[test]

@@ -22,9 +22,14 @@ pub(super) struct Packed {
     total: usize,
 }
 
-struct Pack {
+/// A `.pack` file, open.
+struct PackFile {
     file: File,
     len: u64,
+}
+
+struct Pack {
+    data: PackFile,
     /// Sorted, as in the `.idx`.
     ids: Vec<CommitId>,
     offsets: Offsets,
@@ -67,17 +72,8 @@ impl Packed {
             objects: objects.to_path_buf(),
             ..Packed::default()
         };
-        let Ok(dir) = std::fs::read_dir(objects.join("pack")) else {
-            return out;
-        };
-        let mut idx: Vec<_> = dir
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "idx"))
-            .collect();
-        idx.sort();
-        for path in idx {
-            if let Some(mut pack) = Pack::load(&path, &path.with_extension("pack")) {
+        for index in IndexFile::all(objects) {
+            if let Some(mut pack) = Pack::load(index) {
                 pack.first = out.total;
                 out.total += pack.ids.len();
                 out.packs.push(pack);
@@ -106,48 +102,11 @@ impl Packed {
     /// says (libgit2 then reads it, and reports the damage if it is real).
     pub(super) fn read(&self, slot: Slot, reader: &mut Reader) -> Option<Vec<u8>> {
         let pack = &self.packs[slot.pack];
-        let offset = pack.offsets.get(slot.index);
-        let head = reader.bytes(slot.pack, pack, offset, 32)?;
-        let (kind, size, used) = entry_header(head)?;
-        if kind != COMMIT {
-            return None;
-        }
-        let size = usize::try_from(size).ok()?;
-        // zlib's worst case: 5 bytes per 16 KB stored block, and 6 for header and check.
-        let need = used + size + size / 16_000 * 5 + 64;
-        let span = reader.span(slot.pack, pack, offset, need)?;
-        inflate(
-            &mut reader.zlib,
-            &reader.buf[span.start + used..span.end],
-            size,
-        )
+        read_entry(reader, slot.pack, &pack.data, pack.offsets.get(slot.index))
     }
 
-    /// The loose commit `id`, or `None` when there is no such file or it is not one whole
-    /// commit object.
     pub(super) fn read_loose(&self, id: &CommitId, reader: &mut Reader) -> Option<Vec<u8>> {
-        let hex = id.hex();
-        let raw = std::fs::read(self.objects.join(&hex[..2]).join(&hex[2..])).ok()?;
-        let zlib = &mut reader.zlib;
-        zlib.reset(true);
-        // "commit <size>\0" is at most 28 bytes.
-        let mut head = Vec::with_capacity(32);
-        zlib.decompress_vec(&raw, &mut head, flate2::FlushDecompress::None)
-            .ok()?;
-        let nul = memchr::memchr(0, &head)?;
-        let size: usize = std::str::from_utf8(head[..nul].strip_prefix(b"commit ")?)
-            .ok()?
-            .parse()
-            .ok()?;
-        let mut out = Vec::with_capacity(size);
-        out.extend_from_slice(head.get(nul + 1..)?);
-        let used = usize::try_from(zlib.total_in()).ok()?;
-        let status =
-            zlib.decompress_vec(raw.get(used..)?, &mut out, flate2::FlushDecompress::Finish);
-        match status {
-            Ok(flate2::Status::StreamEnd) if out.len() == size => Some(out),
-            _ => None,
-        }
+        read_loose(&self.objects, id, reader)
     }
 
     /// The ids of the commits at the positions `marked` holds, sorted within each pack.
@@ -192,7 +151,7 @@ impl Default for Reader {
 
 impl Reader {
     /// Up to `need` bytes of `pack` from `offset` (fewer at the end of the file).
-    fn bytes(&mut self, index: usize, pack: &Pack, offset: u64, need: usize) -> Option<&[u8]> {
+    fn bytes(&mut self, index: usize, pack: &PackFile, offset: u64, need: usize) -> Option<&[u8]> {
         let span = self.span(index, pack, offset, need)?;
         Some(&self.buf[span])
     }
@@ -201,7 +160,7 @@ impl Reader {
     fn span(
         &mut self,
         index: usize,
-        pack: &Pack,
+        pack: &PackFile,
         offset: u64,
         need: usize,
     ) -> Option<std::ops::Range<usize>> {
@@ -219,6 +178,52 @@ impl Reader {
         let from = usize::try_from(offset - self.start).ok()?;
         let to = usize::try_from(end - self.start).ok()?;
         Some(from..to)
+    }
+}
+
+/// The commit entry at `offset` of a pack, inflated; `None` when it is not a commit stored
+/// whole or does not inflate to what its header says (libgit2 then reads it, and reports the
+/// damage if it is real).
+fn read_entry(reader: &mut Reader, index: usize, pack: &PackFile, offset: u64) -> Option<Vec<u8>> {
+    let head = reader.bytes(index, pack, offset, 32)?;
+    let (kind, size, used) = entry_header(head)?;
+    if kind != COMMIT {
+        return None;
+    }
+    let size = usize::try_from(size).ok()?;
+    // zlib's worst case: 5 bytes per 16 KB stored block, and 6 for header and check.
+    let need = used + size + size / 16_000 * 5 + 64;
+    let span = reader.span(index, pack, offset, need)?;
+    inflate(
+        &mut reader.zlib,
+        &reader.buf[span.start + used..span.end],
+        size,
+    )
+}
+
+/// The loose commit `id`, or `None` when there is no such file or it is not one whole commit
+/// object.
+fn read_loose(objects: &Path, id: &CommitId, reader: &mut Reader) -> Option<Vec<u8>> {
+    let hex = id.hex();
+    let raw = std::fs::read(objects.join(&hex[..2]).join(&hex[2..])).ok()?;
+    let zlib = &mut reader.zlib;
+    zlib.reset(true);
+    // "commit <size>\0" is at most 28 bytes.
+    let mut head = Vec::with_capacity(32);
+    zlib.decompress_vec(&raw, &mut head, flate2::FlushDecompress::None)
+        .ok()?;
+    let nul = memchr::memchr(0, &head)?;
+    let size: usize = std::str::from_utf8(head[..nul].strip_prefix(b"commit ")?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(head.get(nul + 1..)?);
+    let used = usize::try_from(zlib.total_in()).ok()?;
+    let status = zlib.decompress_vec(raw.get(used..)?, &mut out, flate2::FlushDecompress::Finish);
+    match status {
+        Ok(flate2::Status::StreamEnd) if out.len() == size => Some(out),
+        _ => None,
     }
 }
 
@@ -258,8 +263,37 @@ const IDX_MAGIC: [u8; 8] = [0xff, b't', b'O', b'c', 0, 0, 0, 2];
 const IDX_TRAILER: u64 = 40;
 const PACK_TRAILER: u64 = 20;
 
-impl Pack {
-    fn load(idx_path: &Path, pack_path: &Path) -> Option<Pack> {
+/// A pack's `.idx` (version 2) and its `.pack`, both open, their frames checked.
+struct IndexFile {
+    idx: File,
+    data: PackFile,
+    /// How many objects have ids whose first byte is at most `b`.
+    fanout: [u32; 256],
+    count: u64,
+    large_at: u64,
+    large_len: u64,
+}
+
+const IDS_AT: u64 = 8 + 256 * 4;
+
+impl IndexFile {
+    /// The packs of `objects/pack` that open as expected, by name.
+    fn all(objects: &Path) -> Vec<IndexFile> {
+        let Ok(dir) = std::fs::read_dir(objects.join("pack")) else {
+            return Vec::new();
+        };
+        let mut idx: Vec<_> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+            .collect();
+        idx.sort();
+        idx.iter()
+            .filter_map(|path| IndexFile::open(path, &path.with_extension("pack")))
+            .collect()
+    }
+
+    fn open(idx_path: &Path, pack_path: &Path) -> Option<IndexFile> {
         let idx = File::open(idx_path).ok()?;
         let idx_len = idx.metadata().ok()?.len();
         let mut head = vec![0u8; 8 + 256 * 4];
@@ -267,25 +301,21 @@ impl Pack {
         if head[..8] != IDX_MAGIC {
             return None;
         }
-        let mut fan = head[8..].chunks_exact(4).map(be32);
+        let mut fanout = [0u32; 256];
         let mut last = 0;
-        for f in fan.by_ref() {
-            if f < last {
+        for (f, raw) in fanout.iter_mut().zip(head[8..].chunks_exact(4)) {
+            *f = be32(raw);
+            if *f < last {
                 return None;
             }
-            last = f;
+            last = *f;
         }
         let count = u64::from(last);
-        let ids_at = 8 + 256 * 4;
-        let offsets_at = ids_at + count * (20 + 4);
-        let large_at = offsets_at + count * 4;
+        let large_at = IDS_AT + count * (20 + 4 + 4);
         let large_len = idx_len.checked_sub(large_at + IDX_TRAILER)?;
         if !large_len.is_multiple_of(8) {
             return None;
         }
-        let mut large = vec![0u8; usize::try_from(large_len).ok()?];
-        read_at(&idx, &mut large, large_at).ok()?;
-
         let file = File::open(pack_path).ok()?;
         let len = file.metadata().ok()?.len();
         let mut pack_head = [0u8; 12];
@@ -297,21 +327,146 @@ impl Pack {
         {
             return None;
         }
-        // Entries by offset, each key `offset * count + position in the .idx`.
-        let data_end = len - PACK_TRAILER;
-        data_end.checked_mul(count.max(1))?;
-        let mut keys: Vec<u64> = Vec::with_capacity(usize::try_from(count).ok()?);
-        each_chunk(&idx, offsets_at, count, 4, |pos, raw| {
-            let raw = be32(raw);
-            let offset = if raw & 0x8000_0000 == 0 {
-                u64::from(raw)
-            } else {
-                let at = usize::try_from(raw & 0x7fff_ffff).ok()? * 8;
-                u64::from_be_bytes(large.get(at..at + 8)?.try_into().ok()?)
-            };
-            if !(12..data_end).contains(&offset) {
+        Some(IndexFile {
+            idx,
+            data: PackFile { file, len },
+            fanout,
+            count,
+            large_at,
+            large_len,
+        })
+    }
+
+    fn offsets_at(&self) -> u64 {
+        IDS_AT + self.count * (20 + 4)
+    }
+
+    /// Where entries end: the pack's trailer follows.
+    fn data_end(&self) -> u64 {
+        self.data.len - PACK_TRAILER
+    }
+
+    /// The offset an `.idx` offset-table value names, through the table of large offsets.
+    fn offset(&self, raw: u32, large: impl FnOnce(u64) -> Option<u64>) -> Option<u64> {
+        let offset = if raw & 0x8000_0000 == 0 {
+            u64::from(raw)
+        } else {
+            let at = u64::from(raw & 0x7fff_ffff) * 8;
+            if at + 8 > self.large_len {
                 return None;
             }
+            large(at)?
+        };
+        (12..self.data_end()).contains(&offset).then_some(offset)
+    }
+
+    /// The `.idx` position of `id`, searched with small reads instead of a mapping: ids are
+    /// uniform, so where it falls between its first byte's neighbours says where to look.
+    fn position(&self, id: &CommitId, buf: &mut Vec<u8>) -> Option<u64> {
+        self.search(id, buf, 96)
+    }
+
+    /// [`IndexFile::position`], reading `span` ids at a time.
+    fn search(&self, id: &CommitId, buf: &mut Vec<u8>, span: u64) -> Option<u64> {
+        let b = usize::from(id.0[0]);
+        let mut lo = if b == 0 {
+            0
+        } else {
+            u64::from(self.fanout[b - 1])
+        };
+        let mut hi = u64::from(self.fanout[b]);
+        let within = u64::from(be32(&id.0[1..5]));
+        let mut guess = lo + (((hi - lo) * within) >> 32);
+        while lo < hi {
+            let end = (guess + span / 2).max(lo + span).min(hi);
+            let start = end.saturating_sub(span).max(lo);
+            buf.resize(usize::try_from(end - start).ok()? * 20, 0);
+            read_at(&self.idx, buf, IDS_AT + start * 20).ok()?;
+            let (mut a, mut z) = (0, buf.len() / 20);
+            while a < z {
+                let m = (a + z) / 2;
+                match buf[m * 20..m * 20 + 20].cmp(&id.0[..]) {
+                    std::cmp::Ordering::Less => a = m + 1,
+                    std::cmp::Ordering::Greater => z = m,
+                    std::cmp::Ordering::Equal => return Some(start + m as u64),
+                }
+            }
+            // Not in the window: on its left, on its right, or nowhere.
+            match a as u64 {
+                0 if start > lo => hi = start,
+                i if i == end - start && end < hi => lo = end,
+                _ => return None,
+            }
+            guess = lo + (hi - lo) / 2;
+        }
+        None
+    }
+
+    fn offset_of(&self, pos: u64) -> Option<u64> {
+        let mut raw = [0u8; 4];
+        read_at(&self.idx, &mut raw, self.offsets_at() + pos * 4).ok()?;
+        self.offset(be32(&raw), |at| {
+            let mut wide = [0u8; 8];
+            read_at(&self.idx, &mut wide, self.large_at + at).ok()?;
+            Some(u64::from_be_bytes(wide))
+        })
+    }
+}
+
+/// Each pack's index, searched with reads rather than mapped: a bounded walk (`status`, the
+/// hooks) looks up a few commits, and libgit2 would bring pages of its mapping of the whole
+/// index into the resident set for each (45 MB after 120 look-ups at a million commits).
+pub(super) struct Indexes {
+    objects: PathBuf,
+    packs: Vec<IndexFile>,
+    buf: Vec<u8>,
+}
+
+impl Indexes {
+    pub(super) fn open(objects: &Path) -> Indexes {
+        Indexes {
+            objects: objects.to_path_buf(),
+            packs: IndexFile::all(objects),
+            buf: Vec::new(),
+        }
+    }
+
+    pub(super) fn dir(&self) -> &Path {
+        &self.objects
+    }
+
+    /// How many objects the packs hold.
+    pub(super) fn objects(&self) -> u64 {
+        self.packs.iter().map(|p| p.count).sum()
+    }
+
+    /// The commit `id` from a pack or its loose file; `None` when it is in neither as a whole
+    /// commit (libgit2 then reads it).
+    pub(super) fn read(&mut self, id: &CommitId, reader: &mut Reader) -> Option<Vec<u8>> {
+        for (index, pack) in self.packs.iter().enumerate() {
+            if let Some(pos) = pack.position(id, &mut self.buf) {
+                let offset = pack.offset_of(pos)?;
+                return read_entry(reader, index, &pack.data, offset);
+            }
+        }
+        read_loose(&self.objects, id, reader)
+    }
+}
+
+impl Pack {
+    fn load(index: IndexFile) -> Option<Pack> {
+        let count = index.count;
+        let mut large = vec![0u8; usize::try_from(index.large_len).ok()?];
+        read_at(&index.idx, &mut large, index.large_at).ok()?;
+        // Entries by offset, each key `offset * count + position in the .idx`.
+        let data_end = index.data_end();
+        data_end.checked_mul(count.max(1))?;
+        let mut keys: Vec<u64> = Vec::with_capacity(usize::try_from(count).ok()?);
+        each_chunk(&index.idx, index.offsets_at(), count, 4, |pos, raw| {
+            let offset = index.offset(be32(raw), |at| {
+                let at = usize::try_from(at).ok()?;
+                Some(u64::from_be_bytes(large.get(at..at + 8)?.try_into().ok()?))
+            })?;
             keys.push(offset * count + pos);
             Some(())
         })?;
@@ -320,9 +475,9 @@ impl Pack {
 
         // The commits among them, by their entry's type, kept in place and re-keyed
         // `position * data_end + offset`, so that sorting puts them in the `.idx`'s order.
+        let IndexFile { idx, data, .. } = index;
         let mut pack = Pack {
-            file,
-            len,
+            data,
             ids: Vec::new(),
             offsets: Offsets::Small(Vec::new()),
             fanout: Vec::new(),
@@ -333,7 +488,7 @@ impl Pack {
         let mut kept = 0;
         for i in 0..keys.len() {
             let (offset, pos) = (keys[i] / count, keys[i] % count);
-            let head = reader.bytes(0, &pack, offset, 1)?;
+            let head = reader.bytes(0, &pack.data, offset, 1)?;
             if (head.first()? >> 4) & 7 == COMMIT {
                 keys[kept] = pos * data_end + offset;
                 kept += 1;
@@ -346,7 +501,7 @@ impl Pack {
 
         let mut ids = Vec::with_capacity(keys.len());
         let mut wanted = keys.iter().map(|&key| key / data_end).peekable();
-        each_chunk(&idx, ids_at, count, 20, |pos, raw| {
+        each_chunk(&idx, IDS_AT, count, 20, |pos, raw| {
             if wanted.peek() == Some(&pos) {
                 wanted.next();
                 ids.push(CommitId(raw.try_into().ok()?));
@@ -454,4 +609,88 @@ fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A pack of `n` blobs made by `git fast-import`, and what `git show-index` says of it.
+    fn blob_pack(dir: &Path, n: usize) -> (IndexFile, Vec<(u64, CommitId)>) {
+        let git = |args: &[&str]| {
+            let mut cmd = std::process::Command::new("git");
+            cmd.args(args)
+                .current_dir(dir)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1");
+            cmd
+        };
+        assert!(git(&["init", "-q"]).status().expect("git").success());
+        let mut import = git(&["fast-import", "--quiet"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("fast-import");
+        let mut input = import.stdin.take().expect("stdin");
+        for i in 0..n {
+            let data = format!("blob {i}\n");
+            write!(input, "blob\ndata {}\n{data}\n", data.len()).expect("write");
+        }
+        drop(input);
+        assert!(import.wait().expect("wait").success());
+        let objects = dir.join(".git/objects");
+        let mut packs = IndexFile::all(&objects);
+        assert_eq!(packs.len(), 1);
+        let pack = packs.remove(0);
+        let idx = std::fs::read_dir(objects.join("pack"))
+            .expect("dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .expect("idx");
+        let shown = git(&["show-index"])
+            .stdin(std::fs::File::open(idx).expect("open"))
+            .output()
+            .expect("show-index");
+        let listed = String::from_utf8(shown.stdout)
+            .expect("utf-8")
+            .lines()
+            .map(|l| {
+                let mut f = l.split_whitespace();
+                let offset = f.next().expect("offset").parse().expect("number");
+                (
+                    offset,
+                    CommitId::from_hex(f.next().expect("id")).expect("hex"),
+                )
+            })
+            .collect();
+        (pack, listed)
+    }
+
+    #[test]
+    fn an_index_searched_by_reads_finds_what_git_lists() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        // Enough objects that each first byte's range is wider than one read.
+        let (pack, listed) = blob_pack(tmp.path(), 60_000);
+        assert_eq!(pack.count, 60_000);
+        let mut buf = Vec::new();
+        for (pos, (offset, id)) in listed.iter().enumerate() {
+            assert_eq!(pack.position(id, &mut buf), Some(pos as u64), "{id:?}");
+            // Reads too small to hold where the guess errs: the search narrows.
+            for span in [1, 3] {
+                assert_eq!(pack.search(id, &mut buf, span), Some(pos as u64), "{id:?}");
+            }
+            assert_eq!(pack.offset_of(pos as u64), Some(*offset));
+            // An id just beside this one is not there.
+            let mut near = *id;
+            near.0[19] ^= 1;
+            if listed.binary_search_by(|(_, i)| i.cmp(&near)).is_err() {
+                assert_eq!(pack.position(&near, &mut buf), None);
+                assert_eq!(pack.search(&near, &mut buf, 3), None);
+            }
+        }
+        for edge in [[0u8; 20], [0xff; 20]] {
+            assert_eq!(pack.position(&CommitId(edge), &mut buf), None);
+        }
+    }
 }
