@@ -21,7 +21,7 @@ use git_session::trust::{self, Ledger, Standing};
 
 use super::render::pad;
 use super::status::md_escape;
-use super::{Ctx, Format, FormatArgs, Global, Style, emit, note, state_dir, to_json};
+use super::{Ctx, Format, FormatArgs, Global, Style, emit, emit_json, note, state_dir};
 
 /// Check a session's success criteria; exit 0 when met, 1 when not (the CI gate)
 ///
@@ -168,7 +168,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         Format::Json => {
             let reports: Vec<CheckReport> = checked.iter().map(report).collect();
             if let [one] = reports.as_slice() {
-                emit(&to_json(one));
+                emit_json(one);
             } else {
                 let lines: Vec<String> = reports
                     .iter()
@@ -441,7 +441,7 @@ fn no_session(args: &Args, ci: &CiEnv, format: Format, why: &str) -> Result<i32>
     let sentence = format!("no session is linked: {why}");
     let met = !args.require_session;
     match format {
-        Format::Json => emit(&to_json(&CheckReport {
+        Format::Json => emit_json(&CheckReport {
             schema: 1,
             session: None,
             met,
@@ -450,7 +450,7 @@ fn no_session(args: &Args, ci: &CiEnv, format: Format, why: &str) -> Result<i32>
             range: None,
             untrusted: Vec::new(),
             notes: vec![sentence.clone()],
-        })),
+        }),
         Format::Markdown => emit(&format!(
             "### git session check\n\n{}\n",
             md_escape(&sentence)

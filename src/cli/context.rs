@@ -3,7 +3,7 @@
 use git_session::context::{self, Limits};
 use git_session::error::Result;
 
-use super::{Ctx, Global, emit, note, to_json};
+use super::{Ctx, Global, emit, emit_json, note};
 
 /// Print a hand-off summary of a session, in markdown
 ///
@@ -48,7 +48,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         limits,
     );
     if args.json {
-        emit(&to_json(&handoff));
+        emit_json(&handoff);
     } else {
         for n in &g.notes {
             note(&format!("note: {n}"));

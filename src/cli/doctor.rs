@@ -18,7 +18,7 @@ use git_session::repo::Repo;
 use git_session::session::Session;
 use git_session::store::{self, FileProblem, Owner};
 
-use super::{Ctx, Global, emit, state_dir, to_json};
+use super::{Ctx, Global, emit, emit_json, state_dir};
 
 /// Find what could make the answers wrong here, and say how to fix each
 ///
@@ -115,11 +115,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let checks = doctor::diagnose(&facts);
     let found: usize = checks.iter().map(|c| c.findings.len()).sum();
     if args.json {
-        emit(&to_json(&Report {
+        emit_json(&Report {
             schema: 1,
             ok: found == 0,
             checks,
-        }));
+        });
     } else {
         emit(&text(&ctx, &checks, found));
     }

@@ -12,7 +12,7 @@ use git_session::hooks::managers::{self, Facts, Found, Manager};
 use git_session::repo::{HooksDir, Repo};
 use git_session::store::Store;
 
-use super::{Global, emit, state_dir, to_json};
+use super::{Global, emit, emit_json, state_dir};
 
 /// Manage the git hooks that link commits to sessions
 ///
@@ -69,7 +69,7 @@ pub fn run(_global: &Global, args: Args) -> Result<i32> {
             let place = Place::of(&repo)?;
             let statuses = install::inspect(&place.dir.path)?;
             if json {
-                emit(&to_json(&status_json(&place, &statuses)));
+                emit_json(&status_json(&place, &statuses));
             } else {
                 emit(&status_text(&repo, &place, &statuses));
             }

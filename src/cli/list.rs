@@ -9,7 +9,7 @@ use git_session::session::Status;
 use git_session::store::Lock;
 
 use super::render::{bar, clip, pad, percent};
-use super::{Ctx, Global, emit, note, state_dir, to_json};
+use super::{Ctx, Global, emit, emit_json, note, state_dir};
 
 /// List every session with its status and progress
 ///
@@ -86,7 +86,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     std::mem::forget(cache);
     if args.json {
-        emit(&to_json(&entries));
+        emit_json(&entries);
         return Ok(0);
     }
     if entries.is_empty() {

@@ -6,7 +6,7 @@ use git_session::history;
 use git_session::links::Event;
 use git_session::report::{LogEntry, local_time};
 
-use super::{Ctx, Global, Style, emit, to_json};
+use super::{Ctx, Global, Style, emit, emit_json};
 
 /// Show the session's timeline: its commits and the events their trailers carry
 ///
@@ -44,7 +44,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     let entries: Vec<LogEntry> = commits.iter().map(|c| LogEntry::new(&session, c)).collect();
     if args.json {
-        emit(&to_json(&entries));
+        emit_json(&entries);
         return Ok(0);
     }
     let st = &ctx.style;

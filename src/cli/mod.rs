@@ -505,15 +505,32 @@ pub fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     let result = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     if let Err(e) = result {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        err_line!(
-            "error: cannot write the output: {}",
-            git_session::error::io_reason(&e)
-        );
-        std::process::exit(2);
+        output_failed(&e);
     }
+}
+
+/// Writes `value` as pretty JSON to stdout as it is serialized: `report --json` of a large
+/// history is tens of megabytes, which need not be held in memory first.
+pub fn emit_json(value: &impl serde::Serialize) {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let result = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|_| out.write_all(b"\n"))
+        .and_then(|_| out.flush());
+    if let Err(e) = result {
+        output_failed(&e);
+    }
+}
+
+fn output_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    err_line!(
+        "error: cannot write the output: {}",
+        git_session::error::io_reason(e)
+    );
+    std::process::exit(2);
 }
 
 /// A count of work done, shown on stderr while a long walk runs, only on a terminal and only
@@ -635,13 +652,6 @@ impl FormatArgs {
             self.format.unwrap_or_default()
         }
     }
-}
-
-/// JSON text, pretty and ending in a newline.
-pub fn to_json(value: &impl serde::Serialize) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("report values serialize");
-    s.push('\n');
-    s
 }
 
 #[cfg(test)]

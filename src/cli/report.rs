@@ -16,7 +16,7 @@ use git_session::session::{Session, Status};
 use git_session::store;
 
 use super::render::{bar, clip, pad, percent};
-use super::{Ctx, Global, emit, note, to_json};
+use super::{Ctx, Global, emit, emit_json, note};
 
 /// Every session at a glance, as text, JSON, or an HTML page with charts
 ///
@@ -139,7 +139,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         }
     }
     if args.json {
-        emit(&to_json(&Report {
+        emit_json(&Report {
             schema: 1,
             generated: rfc3339(ctx.now.timestamp()),
             sessions: rows
@@ -147,7 +147,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 .map(|r| StatusReport::new(&r.session, &r.progress, r.criteria.clone(), &[]))
                 .collect(),
             notes,
-        }));
+        });
         return Ok(0);
     }
     for n in &notes {

@@ -9,7 +9,7 @@ use git_session::report::StatusReport;
 use git_session::session::Session;
 
 use super::render::{bar, clip, count, date, days_ago, effort, pad, percent, state_mark};
-use super::{Ctx, Format, FormatArgs, Global, Style, emit, note, to_json};
+use super::{Ctx, Format, FormatArgs, Global, Style, emit, emit_json, note};
 
 /// Show a session's progress: milestones, tasks, effort, blockers, criteria
 ///
@@ -62,12 +62,12 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let session = ctx.session(args.name.as_deref())?;
     let g = gather(&ctx, session)?;
     match args.format.get() {
-        Format::Json => emit(&to_json(&StatusReport::new(
+        Format::Json => emit_json(&StatusReport::new(
             &g.session,
             &g.progress,
             g.criteria.clone(),
             &g.notes,
-        ))),
+        )),
         Format::Markdown => emit(&markdown(&g)),
         Format::Text => {
             for n in &g.notes {

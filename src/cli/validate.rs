@@ -14,7 +14,7 @@ use git_session::repo::Repo;
 use git_session::session::Session;
 use git_session::store::{self, Store};
 
-use super::{Global, Style, emit, state_dir, to_json};
+use super::{Global, Style, emit, emit_json, state_dir};
 
 /// Check every session file, and the session trailers in history
 ///
@@ -219,12 +219,12 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let files = files_checked;
     let failed = !errors.is_empty() || (args.strict && !warnings.is_empty());
     if args.json {
-        emit(&to_json(&Report {
+        emit_json(&Report {
             schema: 1,
             files,
             errors,
             warnings,
-        }));
+        });
     } else {
         let mut out = String::new();
         for e in &errors {

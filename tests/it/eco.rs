@@ -578,7 +578,8 @@ fn a_reader_that_goes_away_is_a_quiet_exit() {
         "{} bytes",
         full.stdout_bytes().len()
     );
-    for through_git in [false, true] {
+    // JSON is written as it is serialized, and meets the closed pipe the same way.
+    for (through_git, json) in [(false, false), (true, false), (false, true)] {
         // `git session log | head -1`
         let mut cmd = if through_git {
             let mut c = repo.command("git");
@@ -589,6 +590,9 @@ fn a_reader_that_goes_away_is_a_quiet_exit() {
             c.arg("log");
             c
         };
+        if json {
+            cmd.arg("--json");
+        }
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -600,7 +604,10 @@ fn a_reader_that_goes_away_is_a_quiet_exit() {
             .expect("a line");
         // The reader is gone (dropped above).
         let out = child.wait_with_output().expect("ends");
-        assert!(first.contains("Step 5999"), "{first}");
+        assert!(
+            first.contains(if json { "[" } else { "Step 5999" }),
+            "{first}"
+        );
         assert_eq!(out.status.code(), Some(0), "through git: {through_git}");
         assert!(
             out.stderr.is_empty(),
