@@ -52,11 +52,31 @@ fn parse_status(text: &str) -> std::result::Result<Status, String> {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct Report<'a> {
     schema: u32,
     generated: String,
-    sessions: Vec<StatusReport>,
+    sessions: Reports<'a>,
     notes: Vec<String>,
+}
+
+/// Each row's [`StatusReport`], made as it is written: thousands of them need not be held at
+/// once.
+struct Reports<'a>(&'a [Row<'a>]);
+
+impl Serialize for Reports<'_> {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = out.serialize_seq(Some(self.0.len()))?;
+        for r in self.0 {
+            seq.serialize_element(&StatusReport::new(
+                r.session,
+                &r.progress,
+                r.criteria.clone(),
+                &[],
+            ))?;
+        }
+        seq.end()
+    }
 }
 
 /// Folds every session's commits as the walk finds them, keeping what the charts need.
@@ -82,8 +102,8 @@ impl Sink for Collect<'_> {
     }
 }
 
-struct Row {
-    session: Session,
+struct Row<'a> {
+    session: &'a Session,
     progress: Progress,
     criteria: Vec<Outcome>,
     timeline: Timeline,
@@ -119,7 +139,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             entries: rows
                 .iter()
                 .map(|r| Entry {
-                    session: &r.session,
+                    session: r.session,
                     progress: &r.progress,
                     criteria: &r.criteria,
                     timeline: &r.timeline,
@@ -142,10 +162,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         emit_json(&Report {
             schema: 1,
             generated: rfc3339(ctx.now.timestamp()),
-            sessions: rows
-                .iter()
-                .map(|r| StatusReport::new(&r.session, &r.progress, r.criteria.clone(), &[]))
-                .collect(),
+            sessions: Reports(&rows),
             notes,
         });
         return Ok(0);
@@ -164,7 +181,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
 }
 
 /// Walks history once for every session and derives each one's progress and timeline.
-fn gather(ctx: &Ctx, sessions: &[Session]) -> Result<(Vec<Row>, Vec<String>)> {
+fn gather<'a>(ctx: &Ctx, sessions: &'a [Session]) -> Result<(Vec<Row<'a>>, Vec<String>)> {
     let mut sink = Collect {
         sessions,
         tallies: Tallies::new(sessions),
@@ -202,7 +219,7 @@ fn gather(ctx: &Ctx, sessions: &[Session]) -> Result<(Vec<Row>, Vec<String>)> {
         let criteria = criteria::evaluate_history(s, &progress, &missing);
         let timeline = overview::timeline(s, &progress, &activity, ctx.estimate());
         rows.push(Row {
-            session: s.clone(),
+            session: s,
             progress,
             criteria,
             timeline,
@@ -285,7 +302,7 @@ fn text(ctx: &Ctx, rows: &[Row]) -> String {
     let mut out = String::new();
     let (mut reported, mut estimated) = (0, 0);
     for (r, c) in rows.iter().zip(&cells) {
-        let (s, p) = (&r.session, &r.progress);
+        let (s, p) = (r.session, &r.progress);
         reported += p.effort.reported_minutes;
         estimated += p.effort.estimated_minutes;
         let status = pad(s.status.as_str(), 9);
