@@ -2,7 +2,7 @@
 //! and the current time come in; numbers come out. Commits are folded into a [`Tally`] one at a
 //! time, so a walk over a large history never holds them all.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
@@ -110,11 +110,15 @@ struct AuthorTally {
     estimated_secs: i64,
 }
 
+/// A commit's part in the effort estimate: 24 bytes, as `report` keeps one per commit of
+/// every session (a million at a million commits).
 #[derive(Debug, Clone)]
 struct Activity {
-    author: usize,
     time: i64,
-    milestones: Box<[u16]>,
+    author: u32,
+    /// The milestones it names: `count` of them from `first` in [`Tally::named`].
+    first: u32,
+    count: u16,
 }
 
 #[derive(Debug, Clone)]
@@ -133,14 +137,13 @@ struct BlockerEvent {
 /// Everything progress needs from a session's commits, folded one commit at a time.
 #[derive(Debug, Clone)]
 pub struct Tally {
-    milestone_index: HashMap<String, usize>,
-    task_sets: Vec<BTreeSet<String>>,
     milestones: Vec<MilestoneTally>,
     commits: usize,
     reported_minutes: u64,
     author_index: HashMap<String, usize>,
     authors: Vec<AuthorTally>,
     activity: Vec<Activity>,
+    named: Vec<u16>,
     blockers: Vec<BlockerEvent>,
     first: Option<(i64, CommitId)>,
     last: Option<(i64, CommitId)>,
@@ -152,23 +155,13 @@ pub struct Tally {
 impl Tally {
     pub fn new(session: &Session) -> Tally {
         Tally {
-            milestone_index: session
-                .milestones
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.id.to_string(), i))
-                .collect(),
-            task_sets: session
-                .milestones
-                .iter()
-                .map(|m| m.tasks.iter().map(|t| t.to_string()).collect())
-                .collect(),
             milestones: vec![MilestoneTally::default(); session.milestones.len()],
             commits: 0,
             reported_minutes: 0,
             author_index: HashMap::new(),
             authors: Vec::new(),
             activity: Vec::new(),
+            named: Vec::new(),
             blockers: Vec::new(),
             first: None,
             last: None,
@@ -221,7 +214,9 @@ impl Tally {
                 self.warn(t, format!("{short}: {w}"));
             }
             if let Some(m) = event.milestone() {
-                let Some(&i) = self.milestone_index.get(m) else {
+                // Sessions have a handful of milestones: a scan beats a map per session,
+                // which report keeps for thousands of sessions at once.
+                let Some(i) = session.milestones.iter().position(|x| x.id.as_str() == m) else {
                     continue;
                 };
                 if !named.contains(&(i as u16)) {
@@ -234,7 +229,12 @@ impl Tally {
                             ms.done = Some((t, c.id));
                         }
                     }
-                    Event::TaskDone { task, .. } if self.task_sets[i].contains(task) => {
+                    Event::TaskDone { task, .. }
+                        if session.milestones[i]
+                            .tasks
+                            .iter()
+                            .any(|x| x.as_str() == task) =>
+                    {
                         let entry = self.milestones[i]
                             .tasks_done
                             .entry(task.clone())
@@ -276,10 +276,14 @@ impl Tally {
         self.reported_minutes += effort;
         self.authors[author].reported_minutes += effort;
         if !c.is_merge {
+            let first = u32::try_from(self.named.len()).unwrap_or(u32::MAX);
+            let count = u16::try_from(named.len()).unwrap_or(u16::MAX);
+            self.named.extend_from_slice(&named[..usize::from(count)]);
             self.activity.push(Activity {
-                author,
                 time: c.author_time,
-                milestones: named.into_boxed_slice(),
+                author: u32::try_from(author).unwrap_or(u32::MAX),
+                first,
+                count,
             });
         }
     }
@@ -295,7 +299,7 @@ impl Tally {
         // as work, and each streak's first commit adds first_commit.
         self.activity.sort_by_key(|a| (a.author, a.time));
         let mut total_secs = 0i64;
-        let mut prev: Option<(usize, i64)> = None;
+        let mut prev: Option<(u32, i64)> = None;
         for a in &self.activity {
             let secs = match prev {
                 Some((author, time))
@@ -307,8 +311,9 @@ impl Tally {
             };
             prev = Some((a.author, a.time));
             total_secs += secs;
-            self.authors[a.author].estimated_secs += secs;
-            for &m in a.milestones.iter() {
+            self.authors[a.author as usize].estimated_secs += secs;
+            let named = self.named.iter().skip(a.first as usize);
+            for &m in named.take(usize::from(a.count)) {
                 self.milestones[m as usize].estimated_secs += secs;
             }
         }
