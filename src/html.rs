@@ -673,13 +673,22 @@ fn card(page: &Page, e: &Entry, idx: usize) -> String {
 
 /// The whole page.
 pub fn page(page: &Page) -> String {
+    let mut out = Vec::new();
+    write(page, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the page is UTF-8")
+}
+
+/// Writes the page to `out` as it is made: with thousands of sessions it is tens of
+/// megabytes, which need not be held in memory.
+pub fn write(page: &Page, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut entries: Vec<&Entry> = page.entries.iter().collect();
     entries.sort_by_key(|e| order(e.session));
     let open = entries
         .iter()
         .filter(|e| e.session.status.is_open())
         .count();
-    let mut out = format!(
+    write!(
+        out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"generator\" content=\"git-session\">\
@@ -690,42 +699,42 @@ pub fn page(page: &Page) -> String {
         n = entries.len(),
         s = if entries.len() == 1 { "" } else { "s" },
         when = esc(&page.now.format("%Y-%m-%d %H:%M %:z").to_string()),
-    );
+    )?;
     if !page.notes.is_empty() {
-        out.push_str("<div class=\"notes\">");
+        out.write_all("<div class=\"notes\">".as_bytes())?;
         for n in &page.notes {
-            out.push_str(&format!("<p>{}</p>", esc(n)));
+            write!(out, "<p>{}</p>", esc(n))?;
         }
-        out.push_str("</div>");
+        out.write_all("</div>".as_bytes())?;
     }
     if entries.is_empty() {
-        out.push_str(
-            "<section class=\"card\"><p>No sessions yet. Start one with <code>git session start &lt;name&gt;</code>.</p></section>",
-        );
+        out.write_all("<section class=\"card\"><p>No sessions yet. Start one with <code>git session start &lt;name&gt;</code>.</p></section>".as_bytes())?;
     } else {
-        out.push_str(&glance(page, &entries));
+        out.write_all(glance(page, &entries).as_bytes())?;
     }
     let mut closed_open = false;
     for (idx, e) in entries.iter().enumerate() {
         if !e.session.status.is_open() && !closed_open {
             closed_open = true;
             let closed = entries.len() - open;
-            out.push_str(&format!(
+            write!(
+                out,
                 "<details{}><summary>Finished and abandoned sessions ({closed})</summary>",
                 if open == 0 { " open" } else { "" }
-            ));
+            )?;
         }
-        out.push_str(&card(page, e, idx));
+        out.write_all(card(page, e, idx).as_bytes())?;
     }
     if closed_open {
-        out.push_str("</details>");
+        out.write_all("</details>".as_bytes())?;
     }
-    out.push_str(
+    out.write_all(
         "<footer>Made by <code>git session report --html</code>. Effort “reported” sums <code>Effort:</code> \
          trailers; “estimated” counts each author’s streaks of commits (gaps up to the configured maximum count as work, \
-         and each streak’s first commit adds a fixed amount).</footer></main></body></html>\n",
-    );
-    out
+         and each streak’s first commit adds a fixed amount).</footer></main></body></html>\n"
+            .as_bytes(),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -940,6 +940,15 @@ fn require_real_dir(dir: &Path) -> Result<()> {
 /// fsync the directory: a crash leaves the old file or the new one, never half of one. A new
 /// file gets the permissions the umask gives any new file; a replaced one keeps its own.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
+    write_atomic_with(path, overwrite, &mut |out| out.write_all(bytes))
+}
+
+/// As [`write_atomic`], with the content written by `write` (buffered) as it is made.
+pub fn write_atomic_with(
+    path: &Path,
+    overwrite: bool,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
     builder.prefix(".tmp-").suffix(".partial");
@@ -958,8 +967,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
             .set_permissions(old.permissions())
             .map_err(|e| Error::io("write", path, &e))?;
     }
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+    let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+    write(&mut out)
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::io("write", path, &e))?;
+    drop(out);
+    tmp.as_file()
+        .sync_all()
         .map_err(|e| Error::io("write", path, &e))?;
     if overwrite {
         tmp.persist(path)

@@ -133,7 +133,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             || "this repository".to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let page = html::page(&Page {
+        let page = Page {
             heading,
             now: ctx.now,
             entries: rows
@@ -146,7 +146,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 })
                 .collect(),
             notes: notes.clone(),
-        });
+        };
         write_page(path, &page)?;
         if !args.json {
             emit(&format!(
@@ -229,7 +229,7 @@ fn gather<'a>(ctx: &Ctx, sessions: &'a [Session]) -> Result<(Vec<Row<'a>>, Vec<S
 }
 
 /// Writes the page atomically: a reader (a browser refreshing) sees the old page or the new.
-fn write_page(path: &std::path::Path, page: &str) -> Result<()> {
+fn write_page(path: &std::path::Path, page: &Page) -> Result<()> {
     if path.is_dir() {
         return Err(Error::input(format!(
             "{} is a directory; name the file to write, like {}/sessions.html",
@@ -247,7 +247,7 @@ fn write_page(path: &std::path::Path, page: &str) -> Result<()> {
             dir.display()
         )));
     }
-    store::write_atomic(path, page.as_bytes(), true)
+    store::write_atomic_with(path, true, &mut |out| html::write(page, out))
 }
 
 fn text(ctx: &Ctx, rows: &[Row]) -> String {
