@@ -1446,6 +1446,10 @@ Subject line\n\nBody\n";
 
     /// Runs real git in `dir`, with no user or system configuration.
     fn git(dir: &Path, args: &[&str]) -> String {
+        git_with(dir, args, &[])
+    }
+
+    fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
         let out = std::process::Command::new("git")
             .args(args)
             .current_dir(dir)
@@ -1455,14 +1459,15 @@ Subject line\n\nBody\n";
             .env("GIT_AUTHOR_EMAIL", "a@example.org")
             .env("GIT_COMMITTER_NAME", "C")
             .env("GIT_COMMITTER_EMAIL", "c@example.org")
+            .envs(env.iter().copied())
             .output()
             .expect("git runs");
         assert!(out.status.success(), "git {args:?}: {out:?}");
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
-    /// Commits with long, alike messages (which `repack -f` stores as deltas), one second
-    /// apart, some with the same second.
+    /// Commits with long, alike messages (which `repack -f` stores as deltas), three to each
+    /// second, a minute apart.
     fn commit_run(dir: &Path, from: usize, to: usize) {
         let body: String = (0..120)
             .map(|i| format!("line {i} of a body long enough to be stored as a delta\n"))
@@ -1470,20 +1475,11 @@ Subject line\n\nBody\n";
         for i in from..to {
             let date = format!("@{} +0000", 1_700_000_000 + i / 3 * 60);
             let message = format!("Commit {i}\n\n{body}\nSession: s{}\n", i % 4);
-            let out = std::process::Command::new("git")
-                .args(["commit", "-q", "--allow-empty", "-m", &message])
-                .current_dir(dir)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_AUTHOR_NAME", "A")
-                .env("GIT_AUTHOR_EMAIL", "a@example.org")
-                .env("GIT_COMMITTER_NAME", "C")
-                .env("GIT_COMMITTER_EMAIL", "c@example.org")
-                .env("GIT_AUTHOR_DATE", &date)
-                .env("GIT_COMMITTER_DATE", &date)
-                .output()
-                .expect("git runs");
-            assert!(out.status.success(), "{out:?}");
+            git_with(
+                dir,
+                &["commit", "-q", "--allow-empty", "-m", &message],
+                &[("GIT_AUTHOR_DATE", &date), ("GIT_COMMITTER_DATE", &date)],
+            );
         }
     }
 
