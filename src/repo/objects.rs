@@ -181,6 +181,10 @@ impl Reader {
     }
 }
 
+/// Commits larger than this are left to libgit2: a damaged size in a header must not make
+/// the reader allocate what it claims.
+const LARGEST: usize = 64 << 20;
+
 /// The commit entry at `offset` of a pack, inflated; `None` when it is not a commit stored
 /// whole or does not inflate to what its header says (libgit2 then reads it, and reports the
 /// damage if it is real).
@@ -190,7 +194,7 @@ fn read_entry(reader: &mut Reader, index: usize, pack: &PackFile, offset: u64) -
     if kind != COMMIT {
         return None;
     }
-    let size = usize::try_from(size).ok()?;
+    let size = usize::try_from(size).ok().filter(|&s| s <= LARGEST)?;
     // zlib's worst case: 5 bytes per 16 KB stored block, and 6 for header and check.
     let need = used + size + size / 16_000 * 5 + 64;
     let span = reader.span(index, pack, offset, need)?;
@@ -216,7 +220,8 @@ fn read_loose(objects: &Path, id: &CommitId, reader: &mut Reader) -> Option<Vec<
     let size: usize = std::str::from_utf8(head[..nul].strip_prefix(b"commit ")?)
         .ok()?
         .parse()
-        .ok()?;
+        .ok()
+        .filter(|&s| s <= LARGEST)?;
     let mut out = Vec::with_capacity(size);
     out.extend_from_slice(head.get(nul + 1..)?);
     let used = usize::try_from(zlib.total_in()).ok()?;
@@ -665,6 +670,39 @@ mod tests {
             })
             .collect();
         (pack, listed)
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(data).expect("compress");
+        z.finish().expect("compress")
+    }
+
+    #[test]
+    fn sizes_a_damaged_header_claims_are_not_allocated() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let mut reader = Reader::default();
+        // A loose object saying it is a petabyte long.
+        let id = CommitId([0xab; 20]);
+        let hex = id.hex();
+        std::fs::create_dir_all(tmp.path().join(&hex[..2])).expect("dir");
+        let raw = zlib(b"commit 1125899906842624\0tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n");
+        std::fs::write(tmp.path().join(&hex[..2]).join(&hex[2..]), raw).expect("write");
+        assert_eq!(read_loose(tmp.path(), &id, &mut reader), None);
+        // A pack entry saying much the same: type commit, size 2^49 in the header's varint.
+        let mut pack = b"PACK\0\0\0\x02\0\0\0\x01".to_vec();
+        pack.extend_from_slice(&[0x90, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x08]);
+        pack.extend_from_slice(&zlib(b"tree x\n"));
+        pack.extend_from_slice(&[0; 20]);
+        let path = tmp.path().join("p.pack");
+        std::fs::write(&path, &pack).expect("write");
+        let file = File::open(&path).expect("open");
+        let data = PackFile {
+            file,
+            len: pack.len() as u64,
+        };
+        assert_eq!(entry_header(&pack[12..]).map(|h| h.1), Some(1 << 49));
+        assert_eq!(read_entry(&mut reader, 0, &data, 12), None);
     }
 
     #[test]
