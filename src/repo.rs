@@ -1575,4 +1575,83 @@ Subject line\n\nBody\n";
         std::fs::write(objects.join("pack/pack-0000.pack"), b"PACK").expect("write");
         assert_eq!(walks_agree(dir), 75);
     }
+
+    fn pack_paths(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut idx: Vec<_> = std::fs::read_dir(dir.join(".git/objects/pack"))
+            .expect("pack dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+            .collect();
+        idx.sort();
+        idx
+    }
+
+    #[test]
+    fn an_index_made_for_another_layout_of_the_pack_is_not_used() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        commit_run(dir, 0, 6);
+        git(dir, &["repack", "-adfq"]);
+        let head = CommitId::from_hex(git(dir, &["rev-parse", "HEAD"]).trim()).expect("head");
+        let first = pack_paths(dir).remove(0);
+        let kept = dir.join("kept.idx");
+        std::fs::copy(&first, &kept).expect("copy");
+        // The same objects packed again, other bytes: the old index no longer fits the pack.
+        git(dir, &["-c", "pack.compression=0", "repack", "-adfq"]);
+        let second = pack_paths(dir).remove(0);
+        assert_ne!(first, second);
+        std::fs::rename(&kept, &second).expect("rename");
+        assert!(objects::Packed::load(&dir.join(".git/objects")).total() == 0);
+        let mut reader = objects::Reader::default();
+        let mut indexes = objects::Indexes::open(&dir.join(".git/objects"));
+        assert_eq!(indexes.read(&head, &mut reader), None);
+    }
+
+    #[test]
+    fn many_packs_and_packs_stored_oldest_first_read_as_libgit2_does() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        // fast-import writes the oldest commit first, so walks meet the pack backwards; the
+        // messages are long enough that a window holds only some of them.
+        let mut stream = String::new();
+        for i in 0..300 {
+            let body = format!(
+                "Commit {i}\n\n{}\nSession: s{}\n",
+                "x".repeat(1500 + i),
+                i % 3
+            );
+            stream.push_str(&format!(
+                "commit refs/heads/main\ncommitter C <c@example.org> {} +0000\ndata {}\n{body}\n",
+                1_700_000_000 + i * 60,
+                body.len()
+            ));
+        }
+        let mut import = std::process::Command::new("git")
+            .args(["fast-import", "--quiet"])
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("fast-import");
+        use std::io::Write as _;
+        import
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stream.as_bytes())
+            .expect("write");
+        assert!(import.wait().expect("wait").success());
+        assert_eq!(walks_agree(dir), 300);
+        // More packs than are read directly: the rest are libgit2's.
+        for i in 0..40 {
+            commit_run(dir, 300 + i, 301 + i);
+            git(dir, &["repack", "-dq"]);
+        }
+        assert!(pack_paths(dir).len() > 40);
+        assert_eq!(walks_agree(dir), 340);
+    }
 }

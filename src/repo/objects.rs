@@ -130,33 +130,45 @@ impl Packed {
     }
 }
 
-/// The reading state of one walk: a window of the pack file last read, and a zlib stream.
+/// The reading state of one walk: a window of each pack file read, and a zlib stream.
 pub(super) struct Reader {
-    pack: usize,
+    windows: Vec<Window>,
+    /// How much a window reads at least.
+    size: usize,
+    zlib: flate2::Decompress,
+}
+
+#[derive(Default)]
+struct Window {
     start: u64,
     buf: Vec<u8>,
-    zlib: flate2::Decompress,
 }
 
 impl Default for Reader {
     fn default() -> Reader {
-        Reader {
-            pack: usize::MAX,
-            start: 0,
-            buf: Vec::new(),
-            zlib: flate2::Decompress::new(true),
-        }
+        Reader::sized(WINDOW)
     }
 }
 
 impl Reader {
+    fn sized(size: usize) -> Reader {
+        Reader {
+            windows: Vec::new(),
+            size,
+            zlib: flate2::Decompress::new(true),
+        }
+    }
+
     /// Up to `need` bytes of `pack` from `offset` (fewer at the end of the file).
     fn bytes(&mut self, index: usize, pack: &PackFile, offset: u64, need: usize) -> Option<&[u8]> {
         let span = self.span(index, pack, offset, need)?;
-        Some(&self.buf[span])
+        Some(&self.windows[index].buf[span])
     }
 
-    /// Where [`Reader::bytes`] are in the window, after reading them into it if need be.
+    /// Where [`Reader::bytes`] are in pack `index`'s window, after reading them into it if
+    /// need be. A walk meets commits newest first, and a pack stores them in either order
+    /// (git's newest first, fast-import's oldest first): a window read for an offset below the
+    /// last one ends at what it needs instead of starting there.
     fn span(
         &mut self,
         index: usize,
@@ -164,19 +176,35 @@ impl Reader {
         offset: u64,
         need: usize,
     ) -> Option<std::ops::Range<usize>> {
-        let end = pack.len.min(offset.checked_add(need as u64)?);
-        let held =
-            self.pack == index && offset >= self.start && end <= self.start + self.buf.len() as u64;
-        if !held {
-            let len = usize::try_from(end - offset).ok()?.max(WINDOW);
-            let len = len.min(usize::try_from(pack.len.checked_sub(offset)?).ok()?);
-            self.pack = usize::MAX;
-            self.buf.resize(len, 0);
-            read_at(&pack.file, &mut self.buf, offset).ok()?;
-            (self.pack, self.start) = (index, offset);
+        if self.windows.len() <= index {
+            self.windows.resize_with(index + 1, Window::default);
         }
-        let from = usize::try_from(offset - self.start).ok()?;
-        let to = usize::try_from(end - self.start).ok()?;
+        let size = self.size;
+        let w = &mut self.windows[index];
+        let end = pack.len.min(offset.checked_add(need as u64)?);
+        if !(offset >= w.start && end <= w.start + w.buf.len() as u64) {
+            let len = usize::try_from(end - offset).ok()?.max(size);
+            let len = len.min(usize::try_from(pack.len).ok()?);
+            let backwards = offset < w.start;
+            let start = if backwards {
+                end.saturating_sub(len as u64).min(offset)
+            } else {
+                offset.min(pack.len - len as u64)
+            };
+            w.buf.clear();
+            // A window grown for one large commit does not stay large.
+            if w.buf.capacity() > 4 * size {
+                w.buf.shrink_to(len);
+            }
+            w.buf.resize(len, 0);
+            w.start = start;
+            if read_at(&pack.file, &mut w.buf, start).is_err() {
+                w.buf.clear();
+                return None;
+            }
+        }
+        let from = usize::try_from(offset - w.start).ok()?;
+        let to = usize::try_from(end - w.start).ok()?;
         Some(from..to)
     }
 }
@@ -200,7 +228,7 @@ fn read_entry(reader: &mut Reader, index: usize, pack: &PackFile, offset: u64) -
     let span = reader.span(index, pack, offset, need)?;
     inflate(
         &mut reader.zlib,
-        &reader.buf[span.start + used..span.end],
+        &reader.windows[index].buf[span.start + used..span.end],
         size,
     )
 }
@@ -281,20 +309,31 @@ struct IndexFile {
 
 const IDS_AT: u64 = 8 + 256 * 4;
 
+/// The most packs read directly, the largest ones.
+const MOST_PACKS: usize = 32;
+
 impl IndexFile {
     /// The packs of `objects/pack` that open as expected, by name.
     fn all(objects: &Path) -> Vec<IndexFile> {
         let Ok(dir) = std::fs::read_dir(objects.join("pack")) else {
             return Vec::new();
         };
-        let mut idx: Vec<_> = dir
+        let idx: Vec<_> = dir
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "idx"))
             .collect();
-        idx.sort();
-        idx.iter()
-            .filter_map(|path| IndexFile::open(path, &path.with_extension("pack")))
+        // Two open files per pack: past MOST_PACKS, the smallest are left to libgit2, which
+        // keeps its own limit on open packs, rather than running out of descriptors.
+        let mut sized: Vec<(u64, PathBuf)> = idx
+            .into_iter()
+            .map(|p| (std::fs::metadata(&p).map_or(0, |m| m.len()), p))
+            .collect();
+        sized.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        sized
+            .iter()
+            .take(MOST_PACKS)
+            .filter_map(|(_, path)| IndexFile::open(path, &path.with_extension("pack")))
             .collect()
     }
 
@@ -330,6 +369,15 @@ impl IndexFile {
             || u64::from(be32(&pack_head[8..12])) != count
             || len < 12 + PACK_TRAILER
         {
+            return None;
+        }
+        // The index names the pack it was made for by the pack's checksum, as libgit2 checks:
+        // a pack replaced by another of the same objects must not be read through the old
+        // index.
+        let (mut named, mut actual) = ([0u8; 20], [0u8; 20]);
+        read_at(&idx, &mut named, idx_len - IDX_TRAILER).ok()?;
+        read_at(&file, &mut actual, len - PACK_TRAILER).ok()?;
+        if named != actual {
             return None;
         }
         Some(IndexFile {
@@ -425,6 +473,8 @@ pub(super) struct Indexes {
     objects: PathBuf,
     packs: Vec<IndexFile>,
     buf: Vec<u8>,
+    /// The pack of the last commit found: the next is most likely there too.
+    last: usize,
 }
 
 impl Indexes {
@@ -433,6 +483,7 @@ impl Indexes {
             objects: objects.to_path_buf(),
             packs: IndexFile::all(objects),
             buf: Vec::new(),
+            last: 0,
         }
     }
 
@@ -448,10 +499,18 @@ impl Indexes {
     /// The commit `id` from a pack or its loose file; `None` when it is in neither as a whole
     /// commit (libgit2 then reads it).
     pub(super) fn read(&mut self, id: &CommitId, reader: &mut Reader) -> Option<Vec<u8>> {
-        for (index, pack) in self.packs.iter().enumerate() {
+        let (n, last) = (self.packs.len(), self.last);
+        for index in (0..n).map(|i| (last + i) % n) {
+            let pack = &self.packs[index];
             if let Some(pos) = pack.position(id, &mut self.buf) {
-                let offset = pack.offset_of(pos)?;
-                return read_entry(reader, index, &pack.data, offset);
+                self.last = index;
+                // Stored as a delta here may be stored whole in another pack.
+                if let Some(data) = pack
+                    .offset_of(pos)
+                    .and_then(|offset| read_entry(reader, index, &pack.data, offset))
+                {
+                    return Some(data);
+                }
             }
         }
         read_loose(&self.objects, id, reader)
@@ -489,7 +548,9 @@ impl Pack {
             bits: 0,
             first: 0,
         };
-        let mut reader = Reader::default();
+        // Small reads: an entry's first byte is all that is needed, and pages holding no entry
+        // start (the middle of a large blob) are not read at all.
+        let mut reader = Reader::sized(4096);
         let mut kept = 0;
         for i in 0..keys.len() {
             let (offset, pos) = (keys[i] / count, keys[i] % count);
