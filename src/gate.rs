@@ -37,17 +37,16 @@ pub fn linked_sessions(repo: &Repo, head: CommitId, base: CommitId) -> Result<Ve
     let cfg = repo.trailer_config();
     // A set: a hostile range may name tens of thousands of sessions.
     let mut names = std::collections::BTreeSet::new();
-    for id in range(repo, head, base)? {
-        repo.with_commit(id, |c| {
-            let l = links::from_message(&c.message, cfg);
-            for n in l.named_sessions() {
-                names.insert(if n.len() == 36 {
-                    n.to_ascii_lowercase()
-                } else {
-                    n.to_string()
-                });
-            }
-        })?;
-    }
+    repo.each_commit(&range(repo, head, base)?, &mut |c| {
+        let l = links::from_message(&c.message, cfg);
+        for n in l.named_sessions() {
+            names.insert(if n.len() == 36 {
+                n.to_ascii_lowercase()
+            } else {
+                n.to_string()
+            });
+        }
+        Ok(())
+    })?;
     Ok(names.into_iter().collect())
 }

@@ -306,15 +306,15 @@ fn unnamed_branch_commits(
         coverage.truncated_at.push(tip);
     }
     let cfg = repo.trailer_config();
-    for (order, id) in ids.into_iter().enumerate() {
-        repo.with_commit(id, |c| {
-            let links = links::from_message(&c.message, cfg);
-            if links.named_sessions().next().is_none() {
-                f(c, links, order as u64);
-            }
-        })?;
-    }
-    Ok(())
+    let mut order = 0;
+    repo.each_commit(&ids, &mut |c| {
+        let links = links::from_message(&c.message, cfg);
+        if links.named_sessions().next().is_none() {
+            f(c, links, order);
+        }
+        order += 1;
+        Ok(())
+    })
 }
 
 /// Collects each session's commits, newest first.
@@ -597,22 +597,26 @@ pub fn missing_trailers(
         return Ok(out);
     }
     let cfg = repo.trailer_config();
-    for c in commits.iter().filter(|c| !c.is_merge) {
-        let missing = repo.with_commit(c.id, |commit| {
-            let trailers = crate::trailer::parse_history(&commit.message, cfg);
-            required
-                .iter()
-                .filter(|k| !trailers.iter().any(|t| t.is(k)))
-                .cloned()
-                .collect::<Vec<_>>()
-        })?;
+    let ids: Vec<CommitId> = commits
+        .iter()
+        .filter(|c| !c.is_merge)
+        .map(|c| c.id)
+        .collect();
+    repo.each_commit(&ids, &mut |commit| {
+        let trailers = crate::trailer::parse_history(&commit.message, cfg);
+        let missing: Vec<String> = required
+            .iter()
+            .filter(|k| !trailers.iter().any(|t| t.is(k)))
+            .cloned()
+            .collect();
         if !missing.is_empty() {
             out.push(crate::criteria::MissingTrailers {
-                commit: c.id,
+                commit: commit.id,
                 missing,
             });
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
