@@ -579,16 +579,9 @@ impl Repo {
             .git
             .odb()
             .map_err(|e| git_error("cannot open the object database", &e))?;
-        let mut direct = (ids.len() > 16 && std::env::var_os("GIT_OBJECT_DIRECTORY").is_none())
-            .then(|| {
-                let dir = self.common_dir().join("objects");
-                (objects::Indexes::open(&dir), objects::Reader::default())
-            });
+        let mut reader = ById::new(&odb, self);
         for &id in ids {
-            match direct.as_mut().and_then(|(i, r)| i.read(&id, r)) {
-                Some(data) => f(&parse_commit(id, &data))?,
-                None => f(&parse_commit(id, read_commit_object(&odb, id)?.data()))?,
-            }
+            f(&parse_commit(id, reader.read(id)?.data()))?;
         }
         Ok(())
     }
@@ -724,6 +717,7 @@ impl Repo {
             .git
             .odb()
             .map_err(|e| git_error("cannot open the object database", &e))?;
+        let mut reader = ById::new(&odb, self);
         let mut flags: std::collections::HashMap<CommitId, u8, BuildHasherDefault<IdHasher>> =
             Default::default();
         let mut parents_of: std::collections::HashMap<
@@ -735,11 +729,11 @@ impl Repo {
         let mut popped = Vec::new();
         // A commit is read once, when first seen: its date orders the queue, and its parents
         // are known from then on, so hiding it hides what it reaches, as in git.
-        let push = |id: CommitId,
-                    hidden: bool,
-                    flags: &mut std::collections::HashMap<_, u8, _>,
-                    parents_of: &mut std::collections::HashMap<_, Vec<CommitId>, _>,
-                    queue: &mut BinaryHeap<(i64, CommitId)>|
+        let mut push = |id: CommitId,
+                        hidden: bool,
+                        flags: &mut std::collections::HashMap<_, u8, _>,
+                        parents_of: &mut std::collections::HashMap<_, Vec<CommitId>, _>,
+                        queue: &mut BinaryHeap<(i64, CommitId)>|
          -> Result<()> {
             let f = flags.entry(id).or_insert(0);
             if hidden {
@@ -747,7 +741,7 @@ impl Repo {
             }
             if *f & SEEN == 0 {
                 *f |= SEEN;
-                let obj = read_commit_object(&odb, id)?;
+                let obj = reader.read(id)?;
                 let parents = if self.shallow.contains(&id) {
                     Vec::new()
                 } else {
@@ -1103,6 +1097,46 @@ impl<'odb> Source<'odb> {
             }
             None => rest,
         }
+    }
+}
+
+/// Reads commits by id: the first few through libgit2, then through the pack indexes
+/// searched by reads (opened once, as bounded walks do), libgit2 taking what they cannot.
+struct ById<'odb> {
+    odb: &'odb git2::Odb<'odb>,
+    objects: Option<PathBuf>,
+    reads: usize,
+    direct: Option<(objects::Indexes, objects::Reader)>,
+}
+
+impl<'odb> ById<'odb> {
+    /// Reads past this many open the indexes: fewer cost less through libgit2.
+    const FEW: usize = 16;
+
+    fn new(odb: &'odb git2::Odb<'odb>, repo: &Repo) -> ById<'odb> {
+        ById {
+            odb,
+            objects: std::env::var_os("GIT_OBJECT_DIRECTORY")
+                .is_none()
+                .then(|| repo.common_dir().join("objects")),
+            reads: 0,
+            direct: None,
+        }
+    }
+
+    fn read(&mut self, id: CommitId) -> Result<Raw<'odb>> {
+        self.reads += 1;
+        if self.reads > Self::FEW
+            && let Some(dir) = self.objects.take()
+        {
+            self.direct = Some((objects::Indexes::open(&dir), objects::Reader::default()));
+        }
+        if let Some((indexes, reader)) = &mut self.direct
+            && let Some(data) = indexes.read(&id, reader)
+        {
+            return Ok(Raw::Own(data));
+        }
+        Ok(Raw::Git(read_commit_object(self.odb, id)?))
     }
 }
 
@@ -1548,6 +1582,26 @@ Subject line\n\nBody\n";
         })
         .expect("each_commit");
         assert!(each == through_libgit2.0);
+        // Ranges read enough commits to go through the indexes: git lists the same.
+        for exclude in [None, Some("HEAD~30")] {
+            let base: Vec<CommitId> = exclude
+                .map(|e| git(dir, &["rev-parse", e]))
+                .map(|hex| CommitId::from_hex(hex.trim()).expect("id"))
+                .into_iter()
+                .collect();
+            let (mut got, _) = repo.range(tips[0], &base).expect("range");
+            let hide = exclude.map(|e| format!("^{e}"));
+            let mut args = vec!["rev-list", "HEAD"];
+            args.extend(hide.as_deref());
+            let mut want: Vec<CommitId> = git(dir, &args)
+                .lines()
+                .map(|l| CommitId::from_hex(l).expect("id"))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert!(want.len() > 16, "{exclude:?}");
+            assert_eq!(got, want, "{exclude:?}");
+        }
         through_libgit2.0.len()
     }
 
@@ -1653,11 +1707,16 @@ Subject line\n\nBody\n";
         // messages are long enough that a window holds only some of them.
         let mut stream = String::new();
         for i in 0..300 {
-            let body = format!(
-                "Commit {i}\n\n{}\nSession: s{}\n",
-                "x".repeat(1500 + i),
-                i % 3
-            );
+            // Digits that do not compress, so that the pack is several windows long.
+            let noise: String = (0..200u64)
+                .map(|j| {
+                    format!(
+                        "{:08x}",
+                        (i as u64 * 7919 + j).wrapping_mul(2_654_435_761) >> 7
+                    )
+                })
+                .collect();
+            let body = format!("Commit {i}\n\n{noise}\nSession: s{}\n", i % 3);
             stream.push_str(&format!(
                 "commit refs/heads/main\ncommitter C <c@example.org> {} +0000\ndata {}\n{body}\n",
                 1_700_000_000 + i * 60,
@@ -1681,6 +1740,25 @@ Subject line\n\nBody\n";
             .expect("write");
         assert!(import.wait().expect("wait").success());
         assert_eq!(walks_agree(dir), 300);
+        // Newest first is backwards through this pack: the window must still serve most
+        // reads (it was read twice for each commit when it ended at the header read first).
+        let mut ids: Vec<CommitId> = git(dir, &["rev-list", "HEAD"])
+            .lines()
+            .map(|l| CommitId::from_hex(l).expect("id"))
+            .collect();
+        let mut indexes = objects::Indexes::open(&dir.join(".git/objects"));
+        let mut reader = objects::Reader::default();
+        for id in &ids {
+            assert!(indexes.read(id, &mut reader).is_some());
+        }
+        assert!(reader.reads() < ids.len() / 4, "{} reads", reader.reads());
+        // And oldest first, forwards.
+        ids.reverse();
+        let mut reader = objects::Reader::default();
+        for id in &ids {
+            assert!(indexes.read(id, &mut reader).is_some());
+        }
+        assert!(reader.reads() < ids.len() / 4, "{} reads", reader.reads());
         // More packs than are read directly: the rest are libgit2's.
         for i in 0..40 {
             commit_run(dir, 300 + i, 301 + i);

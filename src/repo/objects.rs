@@ -136,6 +136,8 @@ pub(super) struct Reader {
     /// How much a window reads at least.
     size: usize,
     zlib: flate2::Decompress,
+    /// How many times a window was read.
+    reads: usize,
 }
 
 #[derive(Default)]
@@ -156,7 +158,13 @@ impl Reader {
             windows: Vec::new(),
             size,
             zlib: flate2::Decompress::new(true),
+            reads: 0,
         }
+    }
+
+    #[cfg(test)]
+    pub(super) fn reads(&self) -> usize {
+        self.reads
     }
 
     /// Up to `need` bytes of `pack` from `offset` (fewer at the end of the file).
@@ -168,7 +176,7 @@ impl Reader {
     /// Where [`Reader::bytes`] are in pack `index`'s window, after reading them into it if
     /// need be. A walk meets commits newest first, and a pack stores them in either order
     /// (git's newest first, fast-import's oldest first): a window read for an offset below the
-    /// last one ends at what it needs instead of starting there.
+    /// last one lies mostly before it instead of starting there.
     fn span(
         &mut self,
         index: usize,
@@ -180,17 +188,24 @@ impl Reader {
             self.windows.resize_with(index + 1, Window::default);
         }
         let size = self.size;
+        let reads = &mut self.reads;
         let w = &mut self.windows[index];
         let end = pack.len.min(offset.checked_add(need as u64)?);
         if !(offset >= w.start && end <= w.start + w.buf.len() as u64) {
+            // A whole window where the walk goes on from the last one; where it jumps, only a
+            // little more than is needed, as the next entry is likely elsewhere too.
+            let held_end = w.start + w.buf.len() as u64;
+            let near =
+                offset.abs_diff(held_end) <= size as u64 || end.abs_diff(w.start) <= size as u64;
+            let size = if near { size } else { size.min(4096) };
             let len = usize::try_from(end - offset).ok()?.max(size);
             let len = len.min(usize::try_from(pack.len).ok()?);
-            let backwards = offset < w.start;
-            let start = if backwards {
-                end.saturating_sub(len as u64).min(offset)
-            } else {
-                offset.min(pack.len - len as u64)
-            };
+            // Backwards, the window keeps a quarter of itself after `offset`, for the rest of
+            // the entry whose header is read first.
+            let behind = (len as u64 * 3 / 4).min(offset);
+            let backwards = offset < w.start && end - offset <= len as u64 - behind;
+            let start = if backwards { offset - behind } else { offset };
+            let start = start.min(pack.len - len as u64);
             w.buf.clear();
             // A window grown for one large commit does not stay large.
             if w.buf.capacity() > 4 * size {
@@ -198,6 +213,7 @@ impl Reader {
             }
             w.buf.resize(len, 0);
             w.start = start;
+            *reads += 1;
             if read_at(&pack.file, &mut w.buf, start).is_err() {
                 w.buf.clear();
                 return None;
