@@ -567,6 +567,14 @@ impl Repo {
         Ok(f(&parse_commit(id, obj.data())))
     }
 
+    /// The object directory git-session reads itself; `None` when the environment names one
+    /// (`GIT_OBJECT_DIRECTORY`), which is libgit2's to find.
+    fn objects_dir(&self) -> Option<PathBuf> {
+        std::env::var_os("GIT_OBJECT_DIRECTORY")
+            .is_none()
+            .then(|| self.common_dir().join("objects"))
+    }
+
     /// Reads each of `ids` in order and hands it to `f`. Many are read as bounded walks read
     /// them (the pack indexes searched by reads, opened once), so that reading thousands of
     /// commits one by one does not bring libgit2's mapping of every index into memory.
@@ -579,7 +587,7 @@ impl Repo {
             .git
             .odb()
             .map_err(|e| git_error("cannot open the object database", &e))?;
-        let mut reader = ById::new(&odb, self);
+        let mut reader = ById::new(&odb, self.objects_dir(), ById::FEW);
         for &id in ids {
             f(&parse_commit(id, reader.read(id)?.data()))?;
         }
@@ -635,23 +643,19 @@ impl Repo {
             .odb()
             .map_err(|e| git_error("cannot open the object database", &e))?;
         let mut source = Source {
-            odb: &odb,
             seen: CommitSet::default(),
             packed: None,
-            indexes: None,
+            by_id: ById::new(&odb, None, 0),
         };
-        // An object directory named in the environment is libgit2's to find.
         let mut widen_at = usize::MAX;
-        let dir = self.common_dir().join("objects");
-        match reading {
-            _ if std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() => {}
-            Reading::Libgit2 => {}
-            Reading::Packed => {
+        match (reading, self.objects_dir()) {
+            (Reading::Libgit2, _) | (_, None) => {}
+            (Reading::Packed, Some(dir)) => {
                 let packed = objects::Packed::load(&dir);
                 let bits = objects::Bits::new(packed.total());
                 source.packed = Some((packed, objects::Reader::default(), bits));
             }
-            Reading::Indexes(after) => {
+            (Reading::Indexes(after), Some(dir)) => {
                 let indexes = objects::Indexes::open(&dir);
                 // Listing every packed commit costs about what looking up a fortieth of the
                 // objects one by one does.
@@ -660,7 +664,7 @@ impl Repo {
                         .unwrap_or(usize::MAX)
                         .max(4096)
                 });
-                source.indexes = Some((indexes, objects::Reader::default()));
+                source.by_id.direct = Some((indexes, objects::Reader::default()));
             }
         }
         let since = since.unwrap_or(i64::MIN);
@@ -717,7 +721,7 @@ impl Repo {
             .git
             .odb()
             .map_err(|e| git_error("cannot open the object database", &e))?;
-        let mut reader = ById::new(&odb, self);
+        let mut reader = ById::new(&odb, self.objects_dir(), ById::FEW);
         let mut flags: std::collections::HashMap<CommitId, u8, BuildHasherDefault<IdHasher>> =
             Default::default();
         let mut parents_of: std::collections::HashMap<
@@ -1030,10 +1034,10 @@ enum Reading {
 /// Where a walk reads its commits, and which it has met: every packed commit listed (a walk
 /// of all history), or the pack indexes searched one commit at a time, or libgit2 alone.
 struct Source<'odb> {
-    odb: &'odb git2::Odb<'odb>,
     seen: CommitSet,
     packed: Option<(objects::Packed, objects::Reader, objects::Bits)>,
-    indexes: Option<(objects::Indexes, objects::Reader)>,
+    /// What the listing does not hold, or everything when there is none.
+    by_id: ById<'odb>,
 }
 
 impl<'odb> Source<'odb> {
@@ -1054,18 +1058,13 @@ impl<'odb> Source<'odb> {
             && let Some(data) = packed.read_loose(&id, reader)
         {
             return Ok(Some(Queued::new(id, Raw::Own(data))));
-        } else if let Some((indexes, reader)) = &mut self.indexes
-            && let Some(data) = indexes.read(&id, reader)
-        {
-            return Ok(Some(Queued::new(id, Raw::Own(data))));
         }
-        let obj = read_commit_object(self.odb, id)?;
-        Ok(Some(Queued::new(id, Raw::Git(obj))))
+        Ok(Some(Queued::new(id, self.by_id.read(id)?)))
     }
 
     /// Lists every packed commit, for a walk that turned out long.
     fn widen(&mut self) {
-        let Some((indexes, _)) = self.indexes.take() else {
+        let Some((indexes, _)) = self.by_id.direct.take() else {
             return;
         };
         let packed = objects::Packed::load(indexes.dir());
@@ -1100,25 +1099,25 @@ impl<'odb> Source<'odb> {
     }
 }
 
-/// Reads commits by id: the first few through libgit2, then through the pack indexes
-/// searched by reads (opened once, as bounded walks do), libgit2 taking what they cannot.
+/// Reads commits by id: the first `few` through libgit2, then through the pack indexes of
+/// `objects` searched by reads (opened once), libgit2 taking what they cannot.
 struct ById<'odb> {
     odb: &'odb git2::Odb<'odb>,
     objects: Option<PathBuf>,
+    few: usize,
     reads: usize,
     direct: Option<(objects::Indexes, objects::Reader)>,
 }
 
 impl<'odb> ById<'odb> {
-    /// Reads past this many open the indexes: fewer cost less through libgit2.
+    /// Reads of a loop past which the indexes are opened: fewer cost less through libgit2.
     const FEW: usize = 16;
 
-    fn new(odb: &'odb git2::Odb<'odb>, repo: &Repo) -> ById<'odb> {
+    fn new(odb: &'odb git2::Odb<'odb>, objects: Option<PathBuf>, few: usize) -> ById<'odb> {
         ById {
             odb,
-            objects: std::env::var_os("GIT_OBJECT_DIRECTORY")
-                .is_none()
-                .then(|| repo.common_dir().join("objects")),
+            objects,
+            few,
             reads: 0,
             direct: None,
         }
@@ -1126,7 +1125,7 @@ impl<'odb> ById<'odb> {
 
     fn read(&mut self, id: CommitId) -> Result<Raw<'odb>> {
         self.reads += 1;
-        if self.reads > Self::FEW
+        if self.reads > self.few
             && let Some(dir) = self.objects.take()
         {
             self.direct = Some((objects::Indexes::open(&dir), objects::Reader::default()));
