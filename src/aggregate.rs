@@ -5,7 +5,6 @@
 //! compute `list` the same way, so the cache cannot change an answer.
 
 use std::borrow::Borrow;
-use std::collections::BTreeMap;
 
 use crate::links::{Event, Links};
 use crate::session::Session;
@@ -248,12 +247,6 @@ pub struct Summary {
     pub open_blockers: usize,
 }
 
-/// Aggregates by session key, as found in history.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Aggregates {
-    pub by_key: BTreeMap<String, Aggregate>,
-}
-
 /// Where aggregates by session key are kept while commits are folded in.
 pub trait AggregateSink {
     fn aggregate(&mut self, key: &str) -> &mut Aggregate;
@@ -274,18 +267,6 @@ pub trait AggregateSink {
     }
 }
 
-impl AggregateSink for Aggregates {
-    fn aggregate(&mut self, key: &str) -> &mut Aggregate {
-        self.by_key.entry(key.to_string()).or_default()
-    }
-}
-
-impl Aggregates {
-    pub fn get(&self, key: &str) -> Option<&Aggregate> {
-        self.by_key.get(key).filter(|a| !a.is_empty())
-    }
-}
-
 /// Session ids are compared without regard to case.
 pub fn normal_key(key: &str) -> String {
     if key.len() == 36 && uuid::Uuid::try_parse(key).is_ok() {
@@ -299,6 +280,16 @@ pub fn normal_key(key: &str) -> String {
 mod tests {
     use super::*;
     use crate::links::from_message;
+
+    /// Aggregates by key, as the cache's table keeps them.
+    #[derive(Default)]
+    struct Keys(std::collections::BTreeMap<String, Aggregate>);
+
+    impl AggregateSink for Keys {
+        fn aggregate(&mut self, key: &str) -> &mut Aggregate {
+            self.0.entry(key.to_string()).or_default()
+        }
+    }
 
     #[test]
     fn a_small_map_keeps_its_keys_sorted_and_unique() {
@@ -335,7 +326,7 @@ mod tests {
             "4\n\nSession: 0193A9E4-5C1F-7D2A-9B3E-4F5A6B7C8D9E\nBlocker-Resolved: #ghost\n",
         ];
         let cfg = TrailerConfig::default();
-        let mut aggs = Aggregates::default();
+        let mut aggs = Keys::default();
         let mut infos = Vec::new();
         for (i, m) in messages.iter().enumerate() {
             let links = from_message(m.as_bytes(), &cfg);
@@ -362,8 +353,8 @@ mod tests {
                 links,
             });
         }
-        let mut agg = aggs.get("s").unwrap().clone();
-        agg.merge(aggs.get(&session.id_string()).unwrap());
+        let mut agg = aggs.0["s"].clone();
+        agg.merge(&aggs.0[&session.id_string()]);
         let s = agg.summary(&session);
         let now = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
         let p = derive(&session, &infos, Estimate::default(), now);

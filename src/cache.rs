@@ -986,7 +986,7 @@ mod tests {
             Some("s"),
         )
         .unwrap();
-        let mut aggregates = crate::aggregate::Aggregates::default();
+        let mut aggregates = FreshAggregates::default();
         let links = crate::links::from_message(
             b"x\n\nSession: s\nMilestone-Done: a\nTask-Done: a/x\nBlocker: #k t\nEffort: 1h\n",
             &crate::trailer::TrailerConfig::default(),
@@ -999,7 +999,7 @@ mod tests {
             },
             &links,
         );
-        let aggregates = Table::from_map(aggregates.by_key);
+        let aggregates = Table::from_fresh(aggregates);
         Cache {
             fingerprint: 42,
             written_at: 1_700_000_100,
