@@ -557,6 +557,16 @@ impl<T: Codec> Table<T> {
         })
     }
 
+    /// Overwrites the stored value of `key` with bytes that do not decode, as a cache written
+    /// by a faulty version would hold: for tests of what readers then do.
+    #[cfg(test)]
+    pub(crate) fn damage(&mut self, key: &str) {
+        let i = self.find(key).expect("a stored entry");
+        let mut body = (*self.body).clone();
+        body[self.index[i].1.clone()].fill(0xff);
+        self.body = Rc::new(body);
+    }
+
     fn key_at(&self, i: usize) -> &str {
         std::str::from_utf8(&self.body[self.index[i].0.clone()]).expect("checked when indexed")
     }

@@ -880,57 +880,65 @@ pub struct Listing {
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
-/// The `list` numbers of every session in `sessions`, from `cache` (updated in place) where it
-/// holds. With `file` set, the known-commit file is read and written as needed; without it,
-/// nothing is read from or written to disk and `cache` starts empty. `progress` hears how many
-/// commits a long walk has read so far.
-pub fn listing(
-    repo: &Repo,
-    sessions: &[Session],
-    config: &Config,
-    cache: &mut Cache,
-    file: Option<&CacheFile>,
-    progress: &mut dyn FnMut(usize),
-) -> Result<Listing> {
-    match listing_with(repo, sessions, config, cache, file, Some(progress))? {
-        Some(l) => Ok(l),
-        None => Err(Error::unanswerable("history could not be read")),
-    }
+/// History read into `cache`'s aggregates up to the current tips: the first half of a
+/// [`listing`], which needs no session file, so a long walk does not hold them all.
+pub struct Walked {
+    tips: Vec<CommitId>,
+    coverage: Coverage,
+    changed: bool,
+    /// How long the walk took, for `GIT_SESSION_TRACE`.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// Whether a walk of all history was allowed (and so may be taken again).
+    full: bool,
 }
 
-/// As [`listing`], but only from an existing cache, walking just the commits new since it was
-/// written: `None` when that would take a walk of all history (no cache, rewritten history).
-/// For hooks, which must stay fast.
-pub fn cached_listing(
+/// Brings the aggregates of `cache` (updated in place) up to the current tips. With `file`
+/// set, the known-commit file is read and written as needed; without it, nothing is read
+/// from or written to disk and `cache` starts empty. `progress` hears how many commits a long
+/// walk has read so far; without it, `None` when the cache cannot be extended and a walk of
+/// all history would be needed (hooks must stay fast).
+pub fn walk_history(
     repo: &Repo,
-    sessions: &[Session],
-    config: &Config,
-    cache: &mut Cache,
-    file: &CacheFile,
-) -> Result<Option<Listing>> {
-    if cache.tips.is_empty() {
-        return Ok(None);
-    }
-    listing_with(repo, sessions, config, cache, Some(file), None)
-}
-
-fn listing_with(
-    repo: &Repo,
-    sessions: &[Session],
-    config: &Config,
     cache: &mut Cache,
     file: Option<&CacheFile>,
-    mut progress: Option<&mut dyn FnMut(usize)>,
-) -> Result<Option<Listing>> {
+    progress: Option<&mut dyn FnMut(usize)>,
+) -> Result<Option<Walked>> {
     let mut coverage = Coverage::default();
     let clock = std::time::Instant::now();
-    let mut timings = Vec::new();
     let tips = repo.tips()?;
-    let full = progress.as_deref_mut().map(|p| p as &mut dyn FnMut(usize));
-    let Some(mut changed) = aggregates_for(repo, &tips, cache, file, &mut coverage, full)? else {
+    let full = progress.is_some();
+    let Some(changed) = aggregates_for(repo, &tips, cache, file, &mut coverage, progress)? else {
         return Ok(None);
     };
-    timings.push(("history", clock.elapsed()));
+    Ok(Some(Walked {
+        tips,
+        coverage,
+        changed,
+        timings: vec![("history", clock.elapsed())],
+        full,
+    }))
+}
+
+/// The `list` numbers of every session in `sessions`, from the aggregates `walked` brought up
+/// to date in `cache`, where they hold. `None` when a damaged cache would need a walk of all
+/// history that `walked` did not allow.
+pub fn listing(
+    repo: &Repo,
+    walked: Walked,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+) -> Result<Option<Listing>> {
+    let Walked {
+        tips,
+        mut coverage,
+        mut changed,
+        full,
+        ..
+    } = walked;
+    let clock = std::time::Instant::now();
+    let mut timings = Vec::new();
     let (branches_changed, branches) = branch_aggregates(repo, sessions, cache, &mut coverage)?;
     changed |= branches_changed;
     timings.push(("branches", clock.elapsed()));
@@ -960,7 +968,11 @@ fn listing_with(
     if cache.aggregates.is_damaged() {
         // An entry that does not decode would read as empty: start over without the cache.
         *cache = Cache::default();
-        return listing_with(repo, sessions, config, cache, file, progress);
+        let progress: Option<&mut dyn FnMut(usize)> = if full { Some(&mut |_| {}) } else { None };
+        let Some(again) = walk_history(repo, cache, file, progress)? else {
+            return Ok(None);
+        };
+        return listing(repo, again, sessions, config, cache, file);
     }
     timings.push(("summaries", clock.elapsed()));
     Ok(Some(Listing {
@@ -969,6 +981,25 @@ fn listing_with(
         changed,
         timings,
     }))
+}
+
+/// As [`walk_history`] and [`listing`], but only from an existing cache, walking just the commits new
+/// since it was written: `None` when that would take a walk of all history (no cache,
+/// rewritten history). For hooks, which must stay fast.
+pub fn cached_listing(
+    repo: &Repo,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: &CacheFile,
+) -> Result<Option<Listing>> {
+    if cache.tips.is_empty() {
+        return Ok(None);
+    }
+    match walk_history(repo, cache, Some(file), None)? {
+        Some(walked) => listing(repo, walked, sessions, config, cache, Some(file)),
+        None => Ok(None),
+    }
 }
 
 /// One session's `list` numbers from the aggregates in `cache` and the branch-rule results
@@ -1065,4 +1096,80 @@ fn branch_aggregates(
     all.sort_by_key(key);
     cache.branches = all;
     Ok((changed, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::CacheFile;
+    use crate::repo::tests::git;
+
+    const SESSION: &str = r#"schema = 1
+id = "0190a4f2-4dc7-7c05-89c9-763c73f606bd"
+name = "s"
+title = "S"
+branch = "main"
+base = "main"
+created = 2001-01-01T00:00:00Z
+status = "active"
+
+[[milestones]]
+id = "m1"
+
+[[milestones]]
+id = "m2"
+"#;
+
+    fn summaries(
+        repo: &Repo,
+        session: &Session,
+        cache: &mut Cache,
+        file: &CacheFile,
+    ) -> Vec<Summary> {
+        let walked = walk_history(repo, cache, Some(file), Some(&mut |_| {}))
+            .expect("walk")
+            .expect("a full walk is allowed");
+        let sessions = std::slice::from_ref(session);
+        listing(
+            repo,
+            walked,
+            sessions,
+            &Config::default(),
+            cache,
+            Some(file),
+        )
+        .expect("listing")
+        .expect("a listing")
+        .summaries
+    }
+
+    #[test]
+    fn a_cached_entry_that_does_not_decode_is_walked_again() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        for m in ["m1", "m2"] {
+            let message = format!("Work on {m}\n\nSession: s\nMilestone-Done: {m}");
+            git(dir, &["commit", "-q", "--allow-empty", "-m", &message]);
+        }
+        let repo = Repo::open(dir).expect("repo");
+        let session = crate::session::parse(SESSION, Some("s")).expect("session");
+        let file = CacheFile::new(&dir.join(".git/git-session"));
+        let mut cache = Cache::default();
+        let fresh = summaries(&repo, &session, &mut cache, &file);
+        assert_eq!((fresh[0].milestones_done, fresh[0].commits), (2, 2));
+        file.save(&cache).expect("save");
+
+        let mut damaged = file.load().expect("a cache");
+        damaged.aggregates.damage("s");
+        assert_eq!(summaries(&repo, &session, &mut damaged, &file), fresh);
+        assert!(!damaged.aggregates.is_damaged());
+
+        // A hook may not walk all history: it gets no answer rather than a wrong one.
+        let mut damaged = file.load().expect("a cache");
+        damaged.aggregates.damage("s");
+        let sessions = std::slice::from_ref(&session);
+        let hook = cached_listing(&repo, sessions, &Config::default(), &mut damaged, &file);
+        assert!(hook.expect("no error").is_none());
+    }
 }

@@ -1392,7 +1392,7 @@ fn read_shallow(common_dir: &Path) -> IdSet {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -1504,7 +1504,7 @@ Subject line\n\nBody\n";
     }
 
     /// Runs real git in `dir`, with no user or system configuration.
-    fn git(dir: &Path, args: &[&str]) -> String {
+    pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
         git_with(dir, args, &[])
     }
 

@@ -1,7 +1,7 @@
 //! `git session list`: every session with its status and progress.
 
 use git_session::cache::{Cache, CacheFile};
-use git_session::error::Result;
+use git_session::error::{Error, Result};
 use git_session::history;
 use git_session::repo::Head;
 use git_session::report::ListEntry;
@@ -43,6 +43,18 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         file.load().unwrap_or_default()
     };
     trace.mark("load cache");
+    let file_used = (!ctx.no_cache).then_some(&file);
+    // History first: its walk need not hold every parsed session file at once.
+    let mut meter = super::Meter::new("Reading history");
+    let walked = history::walk_history(
+        &ctx.repo,
+        &mut cache,
+        file_used,
+        Some(&mut |n| meter.show(n)),
+    )?
+    .ok_or_else(|| Error::unanswerable("history could not be read"))?;
+    meter.done();
+    trace.phases("listing", &walked.timings);
     let (mut sessions, problems, files_changed) = ctx.store.load_all_cached(
         (!ctx.no_cache).then_some(&mut cache.files),
         cache.written_at,
@@ -56,16 +68,15 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     for p in &problems {
         note(&format!("warning: skipped {}", p.to_error()));
     }
-    let mut meter = super::Meter::new("Reading history");
     let listing = history::listing(
         &ctx.repo,
+        walked,
         &sessions,
         &ctx.config,
         &mut cache,
-        (!ctx.no_cache).then_some(&file),
-        &mut |n| meter.show(n),
-    )?;
-    meter.done();
+        file_used,
+    )?
+    .ok_or_else(|| Error::unanswerable("history could not be read"))?;
     trace.phases("listing", &listing.timings);
     listing.coverage.require_complete()?;
     let entries: Vec<ListEntry> = sessions
