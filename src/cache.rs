@@ -29,7 +29,7 @@ const MAGIC: &[u8; 8] = b"GSCACHE\0";
 /// Bumped whenever the layout or the meaning of a field changes (2: sessions carry
 /// `status_reason`, and a commit names at most `links::MAX_SESSIONS` sessions; 3: both at once;
 /// 4: blocker events ordered by moment, not commit id).
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// A session file as last parsed, with what identified its content on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +114,8 @@ pub struct Cache {
     pub tips: Vec<CommitId>,
     /// The latest committer time of any commit covered: a later commit is new.
     pub newest: i64,
+    /// Every covered commit committed at `newest` (sorted): another of that second is new.
+    pub newest_ids: Vec<CommitId>,
     /// The highest walk rank given to a covered commit; new commits rank above it.
     pub rank_top: i64,
     /// Commits covered by the aggregates but not yet in the known-commit file (sorted).
@@ -343,6 +345,7 @@ fn encode_body(e: &mut Enc, c: &Cache) {
     e.i64(c.written_at);
     e.ids(&c.tips);
     e.i64(c.newest);
+    e.ids(&c.newest_ids);
     e.i64(c.rank_top);
     e.ids(&c.pending);
     e.u64(c.known.count);
@@ -364,6 +367,7 @@ fn decode_body(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Cache> {
     let written_at = d.i64()?;
     let tips = d.ids()?;
     let newest = d.i64()?;
+    let newest_ids = d.ids()?;
     let rank_top = d.i64()?;
     let pending = d.ids()?;
     let known = KnownSection {
@@ -387,6 +391,7 @@ fn decode_body(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Cache> {
         written_at,
         tips,
         newest,
+        newest_ids,
         rank_top,
         pending,
         known,
@@ -1015,6 +1020,7 @@ mod tests {
             written_at: 1_700_000_100,
             tips: vec![CommitId([1; 20]), CommitId([2; 20])],
             newest: 1_700_000_050,
+            newest_ids: vec![CommitId([2; 20]), CommitId([6; 20])],
             rank_top: 3,
             pending: vec![CommitId([7; 20])],
             known: KnownSection::default(),

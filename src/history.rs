@@ -414,24 +414,53 @@ pub struct AfterCommit {
     pub stepped: bool,
 }
 
-/// As [`session_commits`], for post-commit: reading at most `budget` commits (`None` when the
-/// session's history is longer), and with `memo` of the walk it made for the
-/// previous commit: when HEAD is a new commit on its branch, child of the memo's HEAD, and no
-/// other ref moved, the walk would meet HEAD first and then exactly what it met before, so
-/// HEAD is added to the memo's commits instead. The memo of this answer comes with it.
+/// What [`session_commits_after_commit`] learns of a session.
+pub enum Recent {
+    /// The session's commits, found within the budget.
+    Found(AfterCommit),
+    /// Its walk is longer than the budget, so the cache must answer. The memo says so to the
+    /// next commit, which then does not spend the budget again before asking the cache;
+    /// `walked` tells whether this answer spent it.
+    Long { memo: Memo, walked: bool },
+}
+
+impl Recent {
+    pub fn found(self) -> Option<AfterCommit> {
+        match self {
+            Recent::Found(answer) => Some(answer),
+            Recent::Long { .. } => None,
+        }
+    }
+}
+
+/// As [`session_commits`], for post-commit: reading at most `budget` commits, and with `memo`
+/// of the walk it made for the previous commit: when HEAD is a new commit on its branch, child
+/// of the memo's HEAD, and no other ref moved, the walk would meet HEAD first and then exactly
+/// what it met before, so HEAD is added to the memo's commits instead. The memo of this answer
+/// comes with it. A session found longer than the budget stays so under the same key: history
+/// only grows past its start, and the cache gives the answer `list` gives.
 pub fn session_commits_after_commit(
     repo: &Repo,
     session: &Session,
     config: &Config,
     budget: usize,
     memo: Option<&Memo>,
-) -> Result<Option<AfterCommit>> {
-    let refs = repo.ref_snapshot()?;
+) -> Result<Recent> {
     let key = MemoKey::of(repo, session, config);
-    if let Some(m) = memo.filter(|m| m.is_for(&key))
+    let memo = memo.filter(|m| m.is_for(&key));
+    if let Some(m) = memo
+        && m.visited >= budget
+    {
+        return Ok(Recent::Long {
+            memo: m.clone(),
+            walked: false,
+        });
+    }
+    let refs = repo.ref_snapshot()?;
+    if let Some(m) = memo
         && let Some(answer) = advance(repo, session, config, budget, m, &key, &refs)?
     {
-        return Ok(Some(answer));
+        return Ok(Recent::Found(answer));
     }
     let sessions = std::slice::from_ref(session);
     let mut collector = Collector::new(1);
@@ -439,10 +468,13 @@ pub fn session_commits_after_commit(
     let Some((coverage, seen)) =
         walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?
     else {
-        return Ok(None);
+        return Ok(Recent::Long {
+            memo: Memo::long(key, budget),
+            walked: true,
+        });
     };
     let commits = collector.finish().pop().unwrap_or_default();
-    Ok(Some(AfterCommit::with_memo(
+    Ok(Recent::Found(AfterCommit::with_memo(
         key, &refs, commits, coverage, &seen, false,
     )))
 }
@@ -637,7 +669,7 @@ pub fn aggregate_all(
     repo: &Repo,
     tips: &[CommitId],
     progress: &mut dyn FnMut(usize),
-) -> Result<(FreshAggregates, Vec<CommitId>, Coverage)> {
+) -> Result<(FreshAggregates, Vec<CommitId>, Coverage, Vec<CommitId>)> {
     let cfg = repo.trailer_config().clone();
     // Commits arrive in walk order, newest first: ranks go down from 0.
     let parse = |aggs: &mut FreshAggregates, rank: &mut i64, batch: Batch| {
@@ -672,10 +704,11 @@ pub fn aggregate_all(
         };
         let mut batch = Batch::default();
         let mut newest = i64::MIN;
+        let mut newest_ids = Vec::new();
         let mut read = 0usize;
         let walked = repo.walk_all(tips, &mut |c| {
             read += 1;
-            newest = newest.max(c.committer.time);
+            at_newest(&mut newest, &mut newest_ids, c.committer.time, c.id);
             if read.is_multiple_of(4096) {
                 progress(read);
             }
@@ -712,8 +745,20 @@ pub fn aggregate_all(
             notes: Vec::new(),
             starts: stats.starts,
         };
-        Ok((aggs, ids, coverage))
+        newest_ids.sort_unstable();
+        Ok((aggs, ids, coverage, newest_ids))
     })
+}
+
+/// Keeps `ids` the commits of the latest time seen, `newest`, as commits come in.
+fn at_newest(newest: &mut i64, ids: &mut Vec<CommitId>, time: i64, id: CommitId) {
+    if time > *newest {
+        *newest = time;
+        ids.clear();
+    }
+    if time == *newest {
+        ids.push(id);
+    }
 }
 
 /// An identity for what the cached history was derived with: the tool's version and the
@@ -759,10 +804,11 @@ fn aggregates_for(
     let Some(progress) = progress else {
         return Ok(None);
     };
-    let (aggs, ids, cov) = aggregate_all(repo, tips, progress)?;
+    let (aggs, ids, cov, newest_ids) = aggregate_all(repo, tips, progress)?;
     coverage.visited += cov.visited;
     coverage.truncated_at.extend(cov.truncated_at);
     cache.newest = cov.newest;
+    cache.newest_ids = newest_ids;
     cache.rank_top = 0;
     cache.fingerprint = fp;
     cache.tips = tips.to_vec();
@@ -794,6 +840,7 @@ fn extend(
 ) -> Result<Option<bool>> {
     let pending: IdSet = cache.pending.iter().copied().collect();
     let newest = cache.newest;
+    let newest_ids = std::mem::take(&mut cache.newest_ids);
     let rank_top = cache.rank_top;
     let mut table: Option<Option<Vec<CommitId>>> = None;
     let section = cache.known;
@@ -802,6 +849,7 @@ fn extend(
     let aggs = &mut cache.aggregates;
     let mut new_ids = Vec::new();
     let mut newest_seen = newest;
+    let mut newest_seen_ids = newest_ids.clone();
     let stats = repo.walk_until(
         tips,
         None,
@@ -809,9 +857,14 @@ fn extend(
             if old_tips.contains(&id) || pending.contains(&id) {
                 return true;
             }
-            // Nothing the cache covers was committed later than its newest commit.
+            // Nothing the cache covers was committed later than its newest commit, and every
+            // covered commit of that second is listed: commits made in a burst, or replayed by
+            // a rebase, share it with the cached tip, and need no look-up in the table.
             if time > newest {
                 return false;
+            }
+            if time == newest {
+                return newest_ids.binary_search(&id).is_ok();
             }
             let known = table.get_or_insert_with(|| file.and_then(|f| f.load_known(section)));
             // A missing table makes every commit look new; the damage check below catches it.
@@ -819,7 +872,12 @@ fn extend(
         },
         &mut |c| {
             new_ids.push(c.id);
-            newest_seen = newest_seen.max(c.committer.time);
+            at_newest(
+                &mut newest_seen,
+                &mut newest_seen_ids,
+                c.committer.time,
+                c.id,
+            );
             let links = links::from_message(&c.message, cfg);
             if links.named_sessions().next().is_some() {
                 // New commits rank above everything covered, newest highest.
@@ -848,6 +906,9 @@ fn extend(
     let new_count = new_ids.len();
     cache.tips = tips.to_vec();
     cache.newest = newest_seen;
+    newest_seen_ids.sort_unstable();
+    newest_seen_ids.dedup();
+    cache.newest_ids = newest_seen_ids;
     cache.rank_top = rank_top + RANK_SPAN;
     cache.pending.extend(new_ids);
     cache.pending.sort_unstable();

@@ -1,7 +1,9 @@
 //! What post-commit keeps of the last walk it made for a session (`git-session/post-commit`),
 //! so that the next commit on the same branch costs that one commit instead of a walk. It is a
 //! cache: [`crate::history::session_commits_after_commit`] uses it only when nothing the walk
-//! depended on has changed but the new commit, and walks afresh otherwise.
+//! depended on has changed but the new commit, and walks afresh otherwise. A session whose walk
+//! was longer than post-commit's budget is kept as such, with no commits, so that the next
+//! commit asks the cache without spending the budget first.
 
 use std::path::{Path, PathBuf};
 
@@ -120,6 +122,19 @@ impl Memo {
     }
 
     /// Whether the memo is of a walk for this session under this policy in this repository.
+    /// A memo that says only that the session's walk read more than `budget` commits.
+    pub fn long(key: MemoKey, budget: usize) -> Memo {
+        Memo {
+            key,
+            refs: Vec::new(),
+            starts: Vec::new(),
+            seen: Vec::new(),
+            visited: budget,
+            notes: Vec::new(),
+            commits: Vec::new(),
+        }
+    }
+
     pub fn is_for(&self, key: &MemoKey) -> bool {
         self.key == *key
     }

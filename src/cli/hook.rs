@@ -9,7 +9,7 @@ use std::process::Command;
 use git_session::cache::CacheFile;
 use git_session::config::Config;
 use git_session::error::{Error, Result};
-use git_session::history;
+use git_session::history::{self, Recent};
 use git_session::hooks::{self, check, install, message};
 use git_session::links;
 use git_session::memo::MemoFile;
@@ -535,7 +535,7 @@ fn post_commit() -> Result<()> {
     for s in &targets {
         let memo = memos.iter().find(|m| m.session() == s.name.as_str());
         match history::session_commits_after_commit(&repo, s, &config, WALK_BUDGET, memo)? {
-            Some(found) => {
+            Recent::Found(found) => {
                 trace.mark(if found.stepped {
                     "commits from the memo and HEAD"
                 } else {
@@ -550,7 +550,15 @@ fn post_commit() -> Result<()> {
                 }
                 kept.extend(found.memo);
             }
-            None => long.push(s.clone()),
+            Recent::Long { memo, walked } => {
+                trace.mark(if walked {
+                    "longer than a walk"
+                } else {
+                    "longer than a walk, as the memo says"
+                });
+                kept.push(memo);
+                long.push(s.clone());
+            }
         }
     }
     if prefs.cache && !kept.is_empty() {

@@ -130,6 +130,47 @@ fn cache_equals_no_cache_through_history_changes() {
     same(&repo, "remove a session file");
 }
 
+/// Commits that share a second with the newest one the cache covers (a burst, a rebase) are
+/// told apart by the cache's list of that second, not by reading the known-commit table.
+#[test]
+fn commits_of_the_cached_newest_second_need_no_table() {
+    let repo = generated(600);
+    let first = same(&repo, "first build");
+    let v: serde_json::Value = serde_json::from_str(&first).expect("json");
+    let target = v[0]["name"].as_str().expect("name").to_string();
+    let in_the_same_second = |what: &str| {
+        let message = format!("{what}\n\nSession: {target}\nEffort: 5m\n");
+        repo.git(&[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--no-verify",
+            "-m",
+            &message,
+        ]);
+    };
+    repo.tick(60);
+    in_the_same_second("First of a burst");
+    in_the_same_second("Second of a burst");
+    // A full walk covers the burst: its second is the newest the cache holds.
+    std::fs::remove_file(cache_file(&repo)).expect("remove the cache");
+    same(&repo, "a burst of commits in one second");
+
+    // Without the table, a commit that needed it would make the cache rebuild and write it.
+    let table = repo.path.join(".git/git-session/cache-known");
+    std::fs::remove_file(&table).expect("remove the table");
+    // A branch from the first of the burst, which is no tip: it must count once.
+    repo.git(&["switch", "-q", "-c", "side", "HEAD~1"]);
+    repo.tick(60);
+    in_the_same_second("On a side branch");
+    same(&repo, "a branch from a commit of the newest second");
+    // Another new commit in that second, now the newest: it must count.
+    repo.git(&["switch", "-q", "main"]);
+    in_the_same_second("Late in the second");
+    same(&repo, "a new commit in the newest second");
+    assert!(!table.exists(), "the known-commit table was needed");
+}
+
 #[test]
 fn a_damaged_or_missing_cache_is_rebuilt_silently() {
     let repo = generated(600);

@@ -16,6 +16,7 @@ fn answers(repo: &TestRepo, text: &str, memo: Option<&Memo>) -> (AfterCommit, Af
     let ask = |memo| {
         history::session_commits_after_commit(&opened, &session, &config, 2_000, memo)
             .expect("answer")
+            .found()
             .expect("within the budget")
     };
     (ask(memo), ask(None))
