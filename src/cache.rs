@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 pub use crate::aggregate::AggregateSink;
 use crate::aggregate::{Aggregate, BlockerMark, Moment, SmallMap};
-use crate::codec::{self, Dec, Enc};
+use crate::codec::{self, Body, Dec, Enc};
 use crate::name::Name;
 use crate::repo::CommitId;
 use crate::session::{Command, Criteria, Milestone, MilestoneCriterion, Session, Status};
@@ -163,7 +163,7 @@ impl CacheFile {
 
     /// Reads the cache; `None` when it is missing, from another version or damaged.
     pub fn load(&self) -> Option<Cache> {
-        let body = Rc::new(codec::read_framed(&self.path, MAGIC, VERSION)?);
+        let body = Rc::new(codec::map_framed(&self.path, MAGIC, VERSION)?);
         let mut d = Dec::new(&body);
         let cache = decode_body(&mut d, &body)?;
         d.is_done().then_some(cache)
@@ -362,7 +362,7 @@ fn encode_body(e: &mut Enc, c: &Cache) {
     c.files.encode(e);
 }
 
-fn decode_body(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Cache> {
+fn decode_body(d: &mut Dec, body: &Rc<Body>) -> Option<Cache> {
     let fingerprint = d.u64()?;
     let written_at = d.i64()?;
     let tips = d.ids()?;
@@ -479,7 +479,7 @@ impl<T: Codec> Slot<T> {
 /// entries are copied as they are.
 #[derive(Clone)]
 pub struct Table<T> {
-    body: Rc<Vec<u8>>,
+    body: Rc<Body>,
     /// (key, encoded value) ranges in `body`, sorted by key.
     index: Vec<(Range<usize>, Range<usize>)>,
     overlay: BTreeMap<String, Slot<T>>,
@@ -491,7 +491,7 @@ pub struct Table<T> {
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Table {
-            body: Rc::new(Vec::new()),
+            body: Rc::new(Body::Owned(Vec::new())),
             index: Vec::new(),
             overlay: BTreeMap::new(),
             damaged: Cell::new(false),
@@ -538,7 +538,7 @@ impl<T: Codec> Table<T> {
     }
 
     /// Reads the index of a table section without decoding its values.
-    fn index(d: &mut Dec, body: &Rc<Vec<u8>>) -> Option<Table<T>> {
+    fn index(d: &mut Dec, body: &Rc<Body>) -> Option<Table<T>> {
         let n = d.count()?;
         let mut index = Vec::with_capacity(n);
         for _ in 0..n {
@@ -567,9 +567,9 @@ impl<T: Codec> Table<T> {
     #[cfg(test)]
     pub(crate) fn damage(&mut self, key: &str) {
         let i = self.find(key).expect("a stored entry");
-        let mut body = (*self.body).clone();
+        let mut body = self.body.to_vec();
         body[self.index[i].1.clone()].fill(0xff);
-        self.body = Rc::new(body);
+        self.body = Rc::new(Body::Owned(body));
     }
 
     fn key_at(&self, i: usize) -> &str {

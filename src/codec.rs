@@ -12,6 +12,15 @@ pub(crate) const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// The body of the file at `path`, when its frame says it is whole and of this `version`.
 pub(crate) fn read_framed(path: &Path, magic: &[u8; 8], version: u32) -> Option<Vec<u8>> {
+    let (mut file, body_len, body_sum) = open_framed(path, magic, version)?;
+    let mut body = vec![0u8; body_len];
+    file.read_exact(&mut body).ok()?;
+    (checksum(&body) == body_sum).then_some(body)
+}
+
+/// The file at `path` after its header, with the body's length and checksum, when the frame is
+/// of this `version` and the file is as long as it says.
+fn open_framed(path: &Path, magic: &[u8; 8], version: u32) -> Option<(std::fs::File, usize, u64)> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut header = [0u8; HEADER_LEN];
     file.read_exact(&mut header).ok()?;
@@ -24,9 +33,93 @@ pub(crate) fn read_framed(path: &Path, magic: &[u8; 8], version: u32) -> Option<
     if file.metadata().ok()?.len() != HEADER_LEN as u64 + body_len {
         return None;
     }
-    let mut body = vec![0u8; usize::try_from(body_len).ok()?];
-    file.read_exact(&mut body).ok()?;
-    (checksum(&body) == body_sum).then_some(body)
+    Some((file, usize::try_from(body_len).ok()?, body_sum))
+}
+
+/// As [`read_framed`], mapping the file instead of reading it where the system can: the pages
+/// of a large file then come from the page cache as they are touched, instead of being copied
+/// into fresh memory that faults in page by page.
+pub(crate) fn map_framed(path: &Path, magic: &[u8; 8], version: u32) -> Option<Body> {
+    #[cfg(unix)]
+    {
+        let (file, body_len, body_sum) = open_framed(path, magic, version)?;
+        if body_len == 0 {
+            return (checksum(&[]) == body_sum).then_some(Body::Owned(Vec::new()));
+        }
+        let map = Mapping::of(&file, HEADER_LEN + body_len)?;
+        let body = Body::Mapped(map);
+        (checksum(&body) == body_sum).then_some(body)
+    }
+    #[cfg(not(unix))]
+    read_framed(path, magic, version).map(Body::Owned)
+}
+
+/// A framed file's body, read into memory or mapped.
+pub(crate) enum Body {
+    Owned(Vec<u8>),
+    #[cfg(unix)]
+    Mapped(Mapping),
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Body::Owned(bytes) => bytes,
+            #[cfg(unix)]
+            Body::Mapped(map) => &map.bytes()[HEADER_LEN..],
+        }
+    }
+}
+
+/// A read-only, private mapping of a whole file.
+#[cfg(unix)]
+pub(crate) struct Mapping {
+    at: std::ptr::NonNull<std::ffi::c_void>,
+    len: usize,
+}
+
+#[cfg(unix)]
+#[allow(unsafe_code)]
+impl Mapping {
+    fn of(file: &std::fs::File, len: usize) -> Option<Mapping> {
+        use rustix::mm::{MapFlags, ProtFlags, mmap};
+        // SAFETY: a fresh read-only mapping of `len` bytes of an open file, which the kernel
+        // places. The tool never writes its state files in place (it renames new ones over
+        // them), so the mapped file does not change under the mapping; one cut short by another
+        // program would fault on access, as libgit2's mapped packs would.
+        let at = unsafe {
+            mmap(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ,
+                MapFlags::PRIVATE,
+                file,
+                0,
+            )
+        }
+        .ok()?;
+        Some(Mapping {
+            at: std::ptr::NonNull::new(at)?,
+            len,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is `len` readable bytes until it is dropped, and nothing writes
+        // to it.
+        unsafe { std::slice::from_raw_parts(self.at.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+#[cfg(unix)]
+#[allow(unsafe_code)]
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `of`, unmapped once; no slice of it outlives `self`.
+        let _ = unsafe { rustix::mm::munmap(self.at.as_ptr(), self.len) };
+    }
 }
 
 /// Replaces the file at `path` with `body` in its frame (atomic, not synced).
