@@ -368,6 +368,16 @@ fn main() {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &work,
     );
+    // An empty commit of `message`, through `hooks` (a `core.hooksPath=` setting) or the
+    // installed ones.
+    let commit_message = |hooks: Option<&str>, message: &str| {
+        let mut args = Vec::new();
+        if let Some(h) = hooks {
+            args.extend(["-c", h]);
+        }
+        args.extend(["commit", "-q", "--allow-empty", "-m", message]);
+        timed("git", &args, &work)
+    };
     // The everyday commit: on a session's branch, a message that names no session, which the
     // hooks must stamp after finding the branch's session.
     let everyday = |session: &str, branch: Option<&str>| {
@@ -382,15 +392,8 @@ fn main() {
             &["commit", "-q", "--no-verify", "-m", "Start the session"],
             "git commit",
         );
-        let plain_message = |hooks: Option<&str>, n: usize| {
-            let message = format!("Plain commit {n}");
-            let mut args = Vec::new();
-            if let Some(h) = hooks {
-                args.extend(["-c", h]);
-            }
-            args.extend(["commit", "-q", "--allow-empty", "-m", &message]);
-            timed("git", &args, &work)
-        };
+        let plain_message =
+            |hooks: Option<&str>, n: usize| commit_message(hooks, &format!("Plain commit {n}"));
         let mut times: [Vec<Duration>; 2] = Default::default();
         for n in 0..runs {
             times[0].push(plain_message(Some(&no_hooks), 3 * n));
@@ -417,12 +420,7 @@ fn main() {
     // post-commit answers from the cache; a first commit finds the session too long for a walk.
     let old_session_commit = |hooks: Option<&str>, n: usize| {
         let message = format!("Old session commit {n}\n\nSession: {oldest}\nEffort: 5m");
-        let mut args = Vec::new();
-        if let Some(h) = hooks {
-            args.extend(["-c", h]);
-        }
-        args.extend(["commit", "-q", "--allow-empty", "-m", &message]);
-        timed("git", &args, &work)
+        commit_message(hooks, &message)
     };
     old_session_commit(None, 0);
     let mut old_times: [Vec<Duration>; 2] = Default::default();
