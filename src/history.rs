@@ -448,11 +448,11 @@ pub fn session_commits_after_commit(
 ) -> Result<Recent> {
     let key = MemoKey::of(repo, session, config);
     let memo = memo.filter(|m| m.is_for(&key));
-    if let Some(m) = memo
-        && m.visited >= budget
-    {
+    // A memo stepped up to the budget says so as well as one found long; only the verdict is
+    // kept, not the commits.
+    if memo.is_some_and(|m| m.visited >= budget) {
         return Ok(Recent::Long {
-            memo: m.clone(),
+            memo: Memo::long(key, budget),
             walked: false,
         });
     }

@@ -310,3 +310,38 @@ fn a_remote_added_or_removed_walks_again() {
         chain.check(&repo, "a commit after the remotes changed");
     }
 }
+
+/// A memo stepped up to the budget is a verdict like a walk that ran out: the next commit goes
+/// to the cache without walking, and only the verdict is kept.
+#[test]
+fn a_memo_stepped_up_to_the_budget_sends_the_next_commit_to_the_cache() {
+    let repo = TestRepo::with_session(&["parser", "ranking"]);
+    repo.git(&["checkout", "-q", "session/search"]);
+    let text = repo.read(".sessions/search.toml");
+    let session = git_session::session::parse(&text, Some("search")).expect("session loads");
+    let config = Config::default();
+    let ask = |budget: usize, memo: Option<&Memo>| {
+        let opened = Repo::open(&repo.path).expect("repository opens");
+        history::session_commits_after_commit(&opened, &session, &config, budget, memo)
+            .expect("answer")
+    };
+    commit(&repo, 60, "One\n\nSession: search");
+    let first = ask(2_000, None).found().expect("within the budget");
+    let budget = first.coverage.visited + 1;
+    commit(&repo, 60, "Two\n\nSession: search");
+    let second = ask(budget, first.memo.as_ref())
+        .found()
+        .expect("one more commit fits");
+    assert!(second.stepped);
+    let memo = second.memo.expect("a memo");
+    assert_eq!(memo.visited, budget);
+    commit(&repo, 60, "Three\n\nSession: search");
+    match ask(budget, Some(&memo)) {
+        history::Recent::Long { memo, walked } => {
+            assert!(!walked, "the budget was spent again");
+            assert!(memo.commits.is_empty(), "only the verdict is kept");
+            assert_eq!(memo.visited, budget);
+        }
+        history::Recent::Found(_) => panic!("a memo at the budget was stepped on"),
+    }
+}
