@@ -5,7 +5,8 @@
 //!
 //! One file, rewritten whole (temp file + rename) under the tool's lock; each section carries a
 //! checksum, and anything unexpected makes the cache count as missing: it is rebuilt silently
-//! and never changes an answer.
+//! and never changes an answer. It is mapped rather than read, which holds because the tool
+//! never changes the file in place.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -115,7 +116,8 @@ pub struct Cache {
     /// The latest committer time of any commit covered: a later commit is new.
     pub newest: i64,
     /// Every covered commit committed at `newest` (sorted): another of that second is new.
-    pub newest_ids: Vec<CommitId>,
+    /// `None` when too many share that second to list them.
+    pub newest_ids: Option<Vec<CommitId>>,
     /// The highest walk rank given to a covered commit; new commits rank above it.
     pub rank_top: i64,
     /// Commits covered by the aggregates but not yet in the known-commit file (sorted).
@@ -345,7 +347,13 @@ fn encode_body(e: &mut Enc, c: &Cache) {
     e.i64(c.written_at);
     e.ids(&c.tips);
     e.i64(c.newest);
-    e.ids(&c.newest_ids);
+    match &c.newest_ids {
+        Some(ids) => {
+            e.u64(1);
+            e.ids(ids);
+        }
+        None => e.u64(0),
+    }
     e.i64(c.rank_top);
     e.ids(&c.pending);
     e.u64(c.known.count);
@@ -367,7 +375,11 @@ fn decode_body(d: &mut Dec, body: &Rc<Body>) -> Option<Cache> {
     let written_at = d.i64()?;
     let tips = d.ids()?;
     let newest = d.i64()?;
-    let newest_ids = d.ids()?;
+    let newest_ids = match d.u64()? {
+        0 => None,
+        1 => Some(d.ids()?),
+        _ => return None,
+    };
     let rank_top = d.i64()?;
     let pending = d.ids()?;
     let known = KnownSection {
@@ -1020,7 +1032,7 @@ mod tests {
             written_at: 1_700_000_100,
             tips: vec![CommitId([1; 20]), CommitId([2; 20])],
             newest: 1_700_000_050,
-            newest_ids: vec![CommitId([2; 20]), CommitId([6; 20])],
+            newest_ids: Some(vec![CommitId([2; 20]), CommitId([6; 20])]),
             rank_top: 3,
             pending: vec![CommitId([7; 20])],
             known: KnownSection::default(),

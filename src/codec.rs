@@ -42,12 +42,19 @@ fn open_framed(path: &Path, magic: &[u8; 8], version: u32) -> Option<(std::fs::F
 pub(crate) fn map_framed(path: &Path, magic: &[u8; 8], version: u32) -> Option<Body> {
     #[cfg(unix)]
     {
-        let (file, body_len, body_sum) = open_framed(path, magic, version)?;
-        if body_len == 0 {
-            return (checksum(&[]) == body_sum).then_some(Body::Owned(Vec::new()));
-        }
-        let map = Mapping::of(&file, HEADER_LEN + body_len)?;
-        let body = Body::Mapped(map);
+        let (mut file, body_len, body_sum) = open_framed(path, magic, version)?;
+        // An empty file cannot be mapped; a file system that cannot map gets it read.
+        let map = (body_len > 0)
+            .then(|| Mapping::of(&file, HEADER_LEN + body_len))
+            .flatten();
+        let body = match map {
+            Some(map) => Body::Mapped(map),
+            None => {
+                let mut body = vec![0u8; body_len];
+                file.read_exact(&mut body).ok()?;
+                Body::Owned(body)
+            }
+        };
         (checksum(&body) == body_sum).then_some(body)
     }
     #[cfg(not(unix))]

@@ -437,8 +437,9 @@ impl Recent {
 /// of the walk it made for the previous commit: when HEAD is a new commit on its branch, child
 /// of the memo's HEAD, and no other ref moved, the walk would meet HEAD first and then exactly
 /// what it met before, so HEAD is added to the memo's commits instead. The memo of this answer
-/// comes with it. A session found longer than the budget stays so under the same key: history
-/// only grows past its start, and the cache gives the answer `list` gives.
+/// comes with it. A session found longer than the budget is taken to stay so while history
+/// only grows (HEAD moved to a child, no other ref moved): then the cache answers, as it does
+/// for `list`, without the budget being spent again.
 pub fn session_commits_after_commit(
     repo: &Repo,
     session: &Session,
@@ -448,15 +449,18 @@ pub fn session_commits_after_commit(
 ) -> Result<Recent> {
     let key = MemoKey::of(repo, session, config);
     let memo = memo.filter(|m| m.is_for(&key));
+    let refs = repo.ref_snapshot()?;
     // A memo stepped up to the budget says so as well as one found long; only the verdict is
     // kept, not the commits.
-    if memo.is_some_and(|m| m.visited >= budget) {
+    if let Some(m) = memo
+        && m.visited >= budget
+        && still_long(repo, m, &refs)?
+    {
         return Ok(Recent::Long {
-            memo: Memo::long(key, budget),
+            memo: Memo::long(key, &refs, budget),
             walked: false,
         });
     }
-    let refs = repo.ref_snapshot()?;
     if let Some(m) = memo
         && let Some(answer) = advance(repo, session, config, budget, m, &key, &refs)?
     {
@@ -469,7 +473,7 @@ pub fn session_commits_after_commit(
         walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?
     else {
         return Ok(Recent::Long {
-            memo: Memo::long(key, budget),
+            memo: Memo::long(key, &refs, budget),
             walked: true,
         });
     };
@@ -502,6 +506,46 @@ impl AfterCommit {
     }
 }
 
+/// HEAD's branch, where HEAD was in `old_refs` and where it is in `refs`, when nothing else
+/// moved in between: the same refs, each where it was, but HEAD and its branch.
+fn head_moved_alone(
+    repo: &Repo,
+    old_refs: &[(String, CommitId)],
+    refs: &[(String, CommitId)],
+) -> Option<(String, CommitId, CommitId)> {
+    let Ok(crate::repo::Head::Branch(branch)) = repo.head() else {
+        return None;
+    };
+    let branch_ref = format!("refs/heads/{branch}");
+    let moved = |name: &str| name == "HEAD" || name == branch_ref;
+    let target = |list: &[(String, CommitId)], name: &str| {
+        list.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
+    };
+    let (was, is) = (target(old_refs, "HEAD")?, target(refs, "HEAD")?);
+    let same_others = old_refs.len() == refs.len()
+        && old_refs
+            .iter()
+            .zip(refs)
+            .all(|((a, x), (b, y))| a == b && (moved(a) || x == y));
+    (same_others
+        && target(old_refs, &branch_ref) == Some(was)
+        && target(refs, &branch_ref) == Some(is))
+    .then_some((branch, was, is))
+}
+
+/// Whether a session found longer than the budget when `memo` was kept still is: history only
+/// grew since, HEAD having moved at most to a child (a commit or a merge). A deleted branch, a
+/// reset or an amend may have shortened it, so the session is walked again.
+fn still_long(repo: &Repo, memo: &Memo, refs: &[(String, CommitId)]) -> Result<bool> {
+    let Some((_, was, is)) = head_moved_alone(repo, &memo.refs, refs) else {
+        return Ok(false);
+    };
+    if was == is {
+        return Ok(true);
+    }
+    repo.with_commit(is, |c| c.parents.contains(&was))
+}
+
 /// The answer of [`session_commits_after_commit`] from `memo` (one for this session under this
 /// policy) and HEAD alone, or `None` when anything else changed since the memo's walk.
 fn advance(
@@ -513,36 +557,21 @@ fn advance(
     key: &MemoKey,
     refs: &[(String, CommitId)],
 ) -> Result<Option<AfterCommit>> {
+    // A verdict of a long walk (which holds no commits), or a walk stepped up to the budget:
+    // stepping on would count past what a walk may read.
     if memo.visited >= budget {
         return Ok(None);
     }
-    let (old_refs, starts) = (&memo.refs, &memo.starts);
-    let Ok(crate::repo::Head::Branch(branch)) = repo.head() else {
+    let Some((branch, parent, head)) = head_moved_alone(repo, &memo.refs, refs) else {
         return Ok(None);
     };
     // The base's tip hides what the branch rule counts: a commit on it is no simple step.
     if session.branch != session.base && session.base == branch {
         return Ok(None);
     }
+    let starts = &memo.starts;
     let branch_ref = format!("refs/heads/{branch}");
     let moved = |name: &str| name == "HEAD" || name == branch_ref;
-    let target = |list: &[(String, CommitId)], name: &str| {
-        list.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
-    };
-    let (Some(parent), Some(head)) = (target(old_refs, "HEAD"), target(refs, "HEAD")) else {
-        return Ok(None);
-    };
-    let same_others = old_refs.len() == refs.len()
-        && old_refs
-            .iter()
-            .zip(refs)
-            .all(|((a, x), (b, y))| a == b && (moved(a) || x == y));
-    if !same_others
-        || target(old_refs, &branch_ref) != Some(parent)
-        || target(refs, &branch_ref) != Some(head)
-    {
-        return Ok(None);
-    }
     // The new walk starts from HEAD and the refs that did not move. Each of those must be one
     // the old walk started from (a ref to a tag would hide which commit it starts from).
     let mut others = Vec::new();
@@ -662,14 +691,25 @@ struct Batch {
 
 const BATCH: usize = 512;
 
-/// Aggregates of every session key named anywhere in history reachable from `tips`, and the
-/// ids of all commits read. One thread reads and inflates commits while another parses their
-/// trailers, so the walk costs what reading costs.
+/// What a walk of all history gives the cache.
+pub struct AllHistory {
+    /// Every session key named anywhere in the history.
+    pub aggregates: FreshAggregates,
+    /// Every commit read, sorted.
+    pub ids: Vec<CommitId>,
+    pub coverage: Coverage,
+    /// The commits of the newest second (see [`Cache::newest_ids`]).
+    pub newest_ids: Option<Vec<CommitId>>,
+}
+
+/// Aggregates of every session key named anywhere in history reachable from `tips`. One thread
+/// reads and inflates commits while another parses their trailers, so the walk costs what
+/// reading costs.
 pub fn aggregate_all(
     repo: &Repo,
     tips: &[CommitId],
     progress: &mut dyn FnMut(usize),
-) -> Result<(FreshAggregates, Vec<CommitId>, Coverage, Vec<CommitId>)> {
+) -> Result<AllHistory> {
     let cfg = repo.trailer_config().clone();
     // Commits arrive in walk order, newest first: ranks go down from 0.
     let parse = |aggs: &mut FreshAggregates, rank: &mut i64, batch: Batch| {
@@ -703,12 +743,11 @@ pub fn aggregate_all(
             Err(_) => parse(&mut inline, &mut rank, batch),
         };
         let mut batch = Batch::default();
-        let mut newest = i64::MIN;
-        let mut newest_ids = Vec::new();
+        let mut newest = Newest::new(i64::MIN, Some(Vec::new()));
         let mut read = 0usize;
         let walked = repo.walk_all(tips, &mut |c| {
             read += 1;
-            at_newest(&mut newest, &mut newest_ids, c.committer.time, c.id);
+            newest.meet(c.committer.time, c.id);
             if read.is_multiple_of(4096) {
                 progress(read);
             }
@@ -741,23 +780,56 @@ pub fn aggregate_all(
         let coverage = Coverage {
             visited: stats.visited,
             truncated_at: stats.truncated_at,
-            newest,
+            newest: newest.time,
             notes: Vec::new(),
             starts: stats.starts,
         };
-        newest_ids.sort_unstable();
-        Ok((aggs, ids, coverage, newest_ids))
+        Ok(AllHistory {
+            aggregates: aggs,
+            ids,
+            coverage,
+            newest_ids: newest.finish(),
+        })
     })
 }
 
-/// Keeps `ids` the commits of the latest time seen, `newest`, as commits come in.
-fn at_newest(newest: &mut i64, ids: &mut Vec<CommitId>, time: i64, id: CommitId) {
-    if time > *newest {
-        *newest = time;
-        ids.clear();
+/// The commits of the latest committer time met so far, while few enough to list (many commits
+/// may share one time, as in an import): `ids` is `None` past that.
+struct Newest {
+    time: i64,
+    ids: Option<Vec<CommitId>>,
+}
+
+impl Newest {
+    const LISTED: usize = 1024;
+
+    fn new(time: i64, ids: Option<Vec<CommitId>>) -> Newest {
+        Newest { time, ids }
     }
-    if time == *newest {
-        ids.push(id);
+
+    fn meet(&mut self, time: i64, id: CommitId) {
+        if time > self.time {
+            self.time = time;
+            self.ids = Some(Vec::new());
+        }
+        if time == self.time
+            && let Some(ids) = &mut self.ids
+        {
+            if ids.len() < Self::LISTED {
+                ids.push(id);
+            } else {
+                self.ids = None;
+            }
+        }
+    }
+
+    /// The commits, sorted, or `None` when there were too many to list.
+    fn finish(self) -> Option<Vec<CommitId>> {
+        self.ids.map(|mut ids| {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        })
     }
 }
 
@@ -804,7 +876,12 @@ fn aggregates_for(
     let Some(progress) = progress else {
         return Ok(None);
     };
-    let (aggs, ids, cov, newest_ids) = aggregate_all(repo, tips, progress)?;
+    let AllHistory {
+        aggregates: aggs,
+        ids,
+        coverage: cov,
+        newest_ids,
+    } = aggregate_all(repo, tips, progress)?;
     coverage.visited += cov.visited;
     coverage.truncated_at.extend(cov.truncated_at);
     cache.newest = cov.newest;
@@ -840,7 +917,7 @@ fn extend(
 ) -> Result<Option<bool>> {
     let pending: IdSet = cache.pending.iter().copied().collect();
     let newest = cache.newest;
-    let newest_ids = std::mem::take(&mut cache.newest_ids);
+    let newest_ids = &cache.newest_ids;
     let rank_top = cache.rank_top;
     let mut table: Option<Option<Vec<CommitId>>> = None;
     let section = cache.known;
@@ -848,8 +925,7 @@ fn extend(
     // Changed in place: when the walk cannot be exact the caller rebuilds everything anyway.
     let aggs = &mut cache.aggregates;
     let mut new_ids = Vec::new();
-    let mut newest_seen = newest;
-    let mut newest_seen_ids = newest_ids.clone();
+    let mut newest_seen = Newest::new(newest, newest_ids.clone());
     let stats = repo.walk_until(
         tips,
         None,
@@ -863,8 +939,10 @@ fn extend(
             if time > newest {
                 return false;
             }
-            if time == newest {
-                return newest_ids.binary_search(&id).is_ok();
+            if time == newest
+                && let Some(ids) = newest_ids
+            {
+                return ids.binary_search(&id).is_ok();
             }
             let known = table.get_or_insert_with(|| file.and_then(|f| f.load_known(section)));
             // A missing table makes every commit look new; the damage check below catches it.
@@ -872,12 +950,7 @@ fn extend(
         },
         &mut |c| {
             new_ids.push(c.id);
-            at_newest(
-                &mut newest_seen,
-                &mut newest_seen_ids,
-                c.committer.time,
-                c.id,
-            );
+            newest_seen.meet(c.committer.time, c.id);
             let links = links::from_message(&c.message, cfg);
             if links.named_sessions().next().is_some() {
                 // New commits rank above everything covered, newest highest.
@@ -905,10 +978,8 @@ fn extend(
     coverage.truncated_at.extend(stats.truncated_at);
     let new_count = new_ids.len();
     cache.tips = tips.to_vec();
-    cache.newest = newest_seen;
-    newest_seen_ids.sort_unstable();
-    newest_seen_ids.dedup();
-    cache.newest_ids = newest_seen_ids;
+    cache.newest = newest_seen.time;
+    cache.newest_ids = newest_seen.finish();
     cache.rank_top = rank_top + RANK_SPAN;
     cache.pending.extend(new_ids);
     cache.pending.sort_unstable();
@@ -1202,6 +1273,35 @@ id = "m2"
         .expect("listing")
         .expect("a listing")
         .summaries
+    }
+
+    #[test]
+    fn the_newest_second_is_listed_while_few_share_it() {
+        let id = |n: u32| {
+            let mut bytes = [0u8; 20];
+            bytes[..4].copy_from_slice(&n.to_be_bytes());
+            CommitId(bytes)
+        };
+        let mut newest = Newest::new(i64::MIN, Some(Vec::new()));
+        newest.meet(5, id(3));
+        newest.meet(7, id(2));
+        newest.meet(6, id(9));
+        newest.meet(7, id(1));
+        assert_eq!(newest.time, 7);
+        assert_eq!(newest.finish(), Some(vec![id(1), id(2)]));
+
+        let mut crowded = Newest::new(7, Some(Vec::new()));
+        for n in 0..=Newest::LISTED as u32 {
+            crowded.meet(7, id(n));
+        }
+        assert_eq!(crowded.ids, None, "too many to list");
+        // A later second starts a new list.
+        crowded.meet(8, id(5000));
+        assert_eq!(crowded.finish(), Some(vec![id(5000)]));
+        // Unlisted stays unlisted within its second.
+        let mut unlisted = Newest::new(7, None);
+        unlisted.meet(7, id(1));
+        assert_eq!(unlisted.finish(), None);
     }
 
     #[test]

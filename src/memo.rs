@@ -121,12 +121,11 @@ impl Memo {
         }
     }
 
-    /// Whether the memo is of a walk for this session under this policy in this repository.
-    /// A memo that says only that the session's walk read more than `budget` commits.
-    pub fn long(key: MemoKey, budget: usize) -> Memo {
+    /// A memo that says only that the session's walk, from `refs`, reached `budget` commits.
+    pub fn long(key: MemoKey, refs: &[(String, CommitId)], budget: usize) -> Memo {
         Memo {
             key,
-            refs: Vec::new(),
+            refs: refs.to_vec(),
             starts: Vec::new(),
             seen: Vec::new(),
             visited: budget,
@@ -135,6 +134,7 @@ impl Memo {
         }
     }
 
+    /// Whether the memo is of a walk for this session under this policy in this repository.
     pub fn is_for(&self, key: &MemoKey) -> bool {
         self.key == *key
     }

@@ -2,7 +2,7 @@
 //! the answer a fresh walk gives, rank for rank, and the memo is used when it can be.
 
 use git_session::config::Config;
-use git_session::history::{self, AfterCommit};
+use git_session::history::{self, AfterCommit, Recent};
 use git_session::memo::Memo;
 use git_session::repo::Repo;
 
@@ -311,37 +311,71 @@ fn a_remote_added_or_removed_walks_again() {
     }
 }
 
+/// post-commit's answer for the session `search` on its branch, reading at most `budget`
+/// commits.
+fn ask(repo: &TestRepo, budget: usize, memo: Option<&Memo>) -> Recent {
+    let text = repo.git(&["show", "session/search:.sessions/search.toml"]);
+    let session = git_session::session::parse(&text, Some("search")).expect("session loads");
+    let opened = Repo::open(&repo.path).expect("repository opens");
+    history::session_commits_after_commit(&opened, &session, &Config::default(), budget, memo)
+        .expect("answer")
+}
+
 /// A memo stepped up to the budget is a verdict like a walk that ran out: the next commit goes
 /// to the cache without walking, and only the verdict is kept.
 #[test]
 fn a_memo_stepped_up_to_the_budget_sends_the_next_commit_to_the_cache() {
     let repo = TestRepo::with_session(&["parser", "ranking"]);
     repo.git(&["checkout", "-q", "session/search"]);
-    let text = repo.read(".sessions/search.toml");
-    let session = git_session::session::parse(&text, Some("search")).expect("session loads");
-    let config = Config::default();
-    let ask = |budget: usize, memo: Option<&Memo>| {
-        let opened = Repo::open(&repo.path).expect("repository opens");
-        history::session_commits_after_commit(&opened, &session, &config, budget, memo)
-            .expect("answer")
-    };
     commit(&repo, 60, "One\n\nSession: search");
-    let first = ask(2_000, None).found().expect("within the budget");
+    let first = ask(&repo, 2_000, None).found().expect("within the budget");
     let budget = first.coverage.visited + 1;
     commit(&repo, 60, "Two\n\nSession: search");
-    let second = ask(budget, first.memo.as_ref())
+    let second = ask(&repo, budget, first.memo.as_ref())
         .found()
         .expect("one more commit fits");
     assert!(second.stepped);
     let memo = second.memo.expect("a memo");
     assert_eq!(memo.visited, budget);
     commit(&repo, 60, "Three\n\nSession: search");
-    match ask(budget, Some(&memo)) {
-        history::Recent::Long { memo, walked } => {
-            assert!(!walked, "the budget was spent again");
-            assert!(memo.commits.is_empty(), "only the verdict is kept");
-            assert_eq!(memo.visited, budget);
-        }
-        history::Recent::Found(_) => panic!("a memo at the budget was stepped on"),
+    let Recent::Long { memo, walked } = ask(&repo, budget, Some(&memo)) else {
+        panic!("a memo at the budget was stepped on");
+    };
+    assert!(!walked, "the budget was spent again");
+    assert!(memo.commits.is_empty(), "only the verdict is kept");
+    assert_eq!(memo.visited, budget);
+}
+
+/// The verdict holds while history only grows; a deleted branch may make the session short
+/// again, and then it is walked.
+#[test]
+fn a_long_verdict_does_not_outlive_the_history_that_made_it() {
+    let repo = TestRepo::with_session(&["parser", "ranking"]);
+    repo.git(&["checkout", "-q", "session/search"]);
+    commit(&repo, 60, "One\n\nSession: search");
+    let first = ask(&repo, 2_000, None).found().expect("within the budget");
+    let budget = first.coverage.visited + 3;
+    repo.git(&["checkout", "-q", "-b", "busy"]);
+    for i in 0..5 {
+        commit(&repo, 60, &format!("Busy {i}"));
     }
+    repo.git(&["checkout", "-q", "session/search"]);
+    commit(&repo, 60, "Two\n\nSession: search");
+    let Recent::Long { memo, walked } = ask(&repo, budget, None) else {
+        panic!("the busy branch makes the walk longer than the budget");
+    };
+    assert!(walked);
+    commit(&repo, 60, "Three\n\nSession: search");
+    let Recent::Long { memo, walked } = ask(&repo, budget, Some(&memo)) else {
+        panic!("history only grew, yet the session was walked");
+    };
+    assert!(!walked, "history only grew, yet the budget was spent again");
+    repo.git(&["branch", "-q", "-D", "busy"]);
+    commit(&repo, 60, "Four\n\nSession: search");
+    let again = ask(&repo, budget, Some(&memo))
+        .found()
+        .expect("without the busy branch the session is short again");
+    let fresh = ask(&repo, budget, None).found().expect("a fresh walk");
+    assert_eq!(again.commits, fresh.commits);
+    assert!(!again.stepped);
 }
