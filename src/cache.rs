@@ -30,7 +30,7 @@ const MAGIC: &[u8; 8] = b"GSCACHE\0";
 /// Bumped whenever the layout or the meaning of a field changes (2: sessions carry
 /// `status_reason`, and a commit names at most `links::MAX_SESSIONS` sessions; 3: both at once;
 /// 4: blocker events ordered by moment, not commit id).
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// A session file as last parsed, with what identified its content on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]

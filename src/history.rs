@@ -454,7 +454,7 @@ pub fn session_commits_after_commit(
     // kept, not the commits.
     if let Some(m) = memo
         && m.visited >= budget
-        && still_long(repo, m, &refs)?
+        && still_long(repo, m, &refs)
     {
         return Ok(Recent::Long {
             memo: Memo::long(key, &refs, budget),
@@ -534,16 +534,30 @@ fn head_moved_alone(
 }
 
 /// Whether a session found longer than the budget when `memo` was kept still is: history only
-/// grew since, HEAD having moved at most to a child (a commit or a merge). A deleted branch, a
-/// reset or an amend may have shortened it, so the session is walked again.
-fn still_long(repo: &Repo, memo: &Memo, refs: &[(String, CommitId)]) -> Result<bool> {
+/// grew since, HEAD having moved to a descendant within a few commits (commits made with or
+/// without the hooks, a merge). A deleted branch, a reset or an amend may have shortened it,
+/// and so may anything too far to tell cheaply: the session is walked again.
+fn still_long(repo: &Repo, memo: &Memo, refs: &[(String, CommitId)]) -> bool {
+    const NEAR: usize = 64;
     let Some((_, was, is)) = head_moved_alone(repo, &memo.refs, refs) else {
-        return Ok(false);
+        return false;
     };
-    if was == is {
-        return Ok(true);
+    let mut queue = std::collections::VecDeque::from([is]);
+    let mut seen = IdSet::default();
+    while let Some(id) = queue.pop_front() {
+        if id == was {
+            return true;
+        }
+        if seen.len() == NEAR || !seen.insert(id) {
+            continue;
+        }
+        // A commit that cannot be read (past a shallow clone's edge) leaves it to the walk.
+        match repo.with_commit(id, |c| c.parents.clone()) {
+            Ok(parents) => queue.extend(parents),
+            Err(_) => return false,
+        }
     }
-    repo.with_commit(is, |c| c.parents.contains(&was))
+    false
 }
 
 /// The answer of [`session_commits_after_commit`] from `memo` (one for this session under this
