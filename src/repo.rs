@@ -557,8 +557,15 @@ impl Repo {
         raw_header(obj.data(), b"tree ").and_then(|hex| git2::Oid::from_str(hex).ok())
     }
 
-    /// Reads one commit and hands it to `f`.
+    /// Reads one commit and hands it to `f`: from its loose file when it has one (a commit just
+    /// made does), else through libgit2.
     pub fn with_commit<T>(&self, id: CommitId, f: impl FnOnce(&Commit) -> T) -> Result<T> {
+        if let Some(data) = self
+            .objects_dir()
+            .and_then(|dir| objects::loose_commit(&dir, &id))
+        {
+            return Ok(f(&parse_commit(id, &data)));
+        }
         let odb = self
             .git
             .odb()
