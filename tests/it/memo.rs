@@ -354,7 +354,8 @@ fn a_long_verdict_does_not_outlive_the_history_that_made_it() {
     repo.git(&["checkout", "-q", "session/search"]);
     commit(&repo, 60, "One\n\nSession: search");
     let first = ask(&repo, 2_000, None).found().expect("within the budget");
-    let budget = first.coverage.visited + 3;
+    // Six commits more than the first walk read are too many; five are not.
+    let budget = first.coverage.visited + 5;
     repo.git(&["checkout", "-q", "-b", "busy"]);
     for i in 0..5 {
         commit(&repo, 60, &format!("Busy {i}"));
@@ -370,6 +371,13 @@ fn a_long_verdict_does_not_outlive_the_history_that_made_it() {
         panic!("history only grew, yet the session was walked");
     };
     assert!(!walked, "history only grew, yet the budget was spent again");
+    // Commits made without the hooks in between: HEAD moved further down the same line.
+    commit(&repo, 60, "Unhooked\n\nSession: search");
+    commit(&repo, 60, "Hooked again\n\nSession: search");
+    let Recent::Long { memo, walked } = ask(&repo, budget, Some(&memo)) else {
+        panic!("history only grew by two commits, yet the session was walked");
+    };
+    assert!(!walked);
     repo.git(&["branch", "-q", "-D", "busy"]);
     commit(&repo, 60, "Four\n\nSession: search");
     let again = ask(&repo, budget, Some(&memo))
