@@ -321,14 +321,20 @@ fn ask(repo: &TestRepo, budget: usize, memo: Option<&Memo>) -> Recent {
         .expect("answer")
 }
 
-/// A memo stepped up to the budget is a verdict like a walk that ran out: the next commit goes
-/// to the cache without walking, and only the verdict is kept.
-#[test]
-fn a_memo_stepped_up_to_the_budget_sends_the_next_commit_to_the_cache() {
+/// The session `search` with one commit on its branch, and post-commit's answer for it.
+fn one_commit_on_the_branch() -> (TestRepo, AfterCommit) {
     let repo = TestRepo::with_session(&["parser", "ranking"]);
     repo.git(&["checkout", "-q", "session/search"]);
     commit(&repo, 60, "One\n\nSession: search");
     let first = ask(&repo, 2_000, None).found().expect("within the budget");
+    (repo, first)
+}
+
+/// A memo stepped up to the budget is a verdict like a walk that ran out: the next commit goes
+/// to the cache without walking, and only the verdict is kept.
+#[test]
+fn a_memo_stepped_up_to_the_budget_sends_the_next_commit_to_the_cache() {
+    let (repo, first) = one_commit_on_the_branch();
     let budget = first.coverage.visited + 1;
     commit(&repo, 60, "Two\n\nSession: search");
     let second = ask(&repo, budget, first.memo.as_ref())
@@ -350,10 +356,7 @@ fn a_memo_stepped_up_to_the_budget_sends_the_next_commit_to_the_cache() {
 /// again, and then it is walked.
 #[test]
 fn a_long_verdict_does_not_outlive_the_history_that_made_it() {
-    let repo = TestRepo::with_session(&["parser", "ranking"]);
-    repo.git(&["checkout", "-q", "session/search"]);
-    commit(&repo, 60, "One\n\nSession: search");
-    let first = ask(&repo, 2_000, None).found().expect("within the budget");
+    let (repo, first) = one_commit_on_the_branch();
     // Six commits more than the first walk read are too many; five are not.
     let budget = first.coverage.visited + 5;
     repo.git(&["checkout", "-q", "-b", "busy"]);
