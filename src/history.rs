@@ -438,8 +438,8 @@ impl Recent {
 /// of the memo's HEAD, and no other ref moved, the walk would meet HEAD first and then exactly
 /// what it met before, so HEAD is added to the memo's commits instead. The memo of this answer
 /// comes with it. A session found longer than the budget is taken to stay so while history
-/// only grows (HEAD moved to a child, no other ref moved): then the cache answers, as it does
-/// for `list`, without the budget being spent again.
+/// only grows (HEAD moved a few commits down its line, no other ref moved): then the cache
+/// answers, as it does for `list`, without the budget being spent again.
 pub fn session_commits_after_commit(
     repo: &Repo,
     session: &Session,
@@ -1129,9 +1129,9 @@ pub fn listing(
     }))
 }
 
-/// As [`walk_history`] and [`listing`], but only from an existing cache, walking just the commits new
-/// since it was written: `None` when that would take a walk of all history (no cache,
-/// rewritten history). For hooks, which must stay fast.
+/// As [`walk_history`] and [`listing`], but only from an existing cache, walking just the
+/// commits new since it was written: `None` when that would take a walk of all history (no
+/// cache, rewritten history). For hooks, which must stay fast.
 pub fn cached_listing(
     repo: &Repo,
     sessions: &[Session],

@@ -249,14 +249,14 @@ fn read_entry(reader: &mut Reader, index: usize, pack: &PackFile, offset: u64) -
     )
 }
 
-/// The loose commit `id`, or `None` when there is no such file or it is not one whole commit
-/// object.
 /// The commit `id` from its loose file alone: where a commit just made is, which libgit2 looks
 /// for only after searching every pack index.
 pub(super) fn loose_commit(objects: &Path, id: &CommitId) -> Option<Vec<u8>> {
     read_loose(objects, id, &mut Reader::default())
 }
 
+/// The loose commit `id`, or `None` when there is no such file or it is not one whole commit
+/// object.
 fn read_loose(objects: &Path, id: &CommitId, reader: &mut Reader) -> Option<Vec<u8>> {
     let hex = id.hex();
     let raw = std::fs::read(objects.join(&hex[..2]).join(&hex[2..])).ok()?;
