@@ -37,8 +37,16 @@ fn options() -> Options {
             }
             "--runs" => o.runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
             "--dir" => o.dir = PathBuf::from(args.next().expect("--dir PATH")),
+            "--binary" => {
+                let path = std::path::absolute(args.next().expect("--binary PATH"))
+                    .expect("--binary PATH");
+                let path = path.to_str().expect("--binary: a UTF-8 path").to_string();
+                BINARY.set(path).expect("--binary once");
+            }
             "--bench" => {}
-            other => panic!("unknown argument {other}; use --commits N --runs N --dir PATH"),
+            other => panic!(
+                "unknown argument {other}; use --commits N --runs N --dir PATH --binary PATH"
+            ),
         }
     }
     o
@@ -53,8 +61,12 @@ const PLAIN_BRANCH: &str = "session/bench-plain-message";
 const INDEXED_SESSION: &str = "bench-indexed";
 const INDEXED_BRANCH: &str = "work/bench-elsewhere";
 
+/// `--binary`: the git-session to measure, such as an installed build; by default the one
+/// cargo built for the benchmark.
+static BINARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_git-session")
+    BINARY.get_or_init(|| env!("CARGO_BIN_EXE_git-session").to_string())
 }
 
 /// A command in the benchmark's environment: no user or system git config, fixed identity,
