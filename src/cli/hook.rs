@@ -191,38 +191,73 @@ fn current_branch(repo: &Repo) -> Option<String> {
 
 fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     let file = message_file(args)?;
+    // A mark left by an earlier commit must never speak for this one.
+    let marker = hooks::checked_marker(file);
+    let _ = std::fs::remove_file(&marker);
+    let Some((repo, message)) = stamp(file, args)? else {
+        return Ok(());
+    };
+    // Without an editor the message is final: checked now, it spares commit-msg's script a start
+    // of git-session. Only our script reads the mark, so only our script gets one.
+    if std::env::var_os(hooks::SCRIPT_ENV).is_some()
+        && !editor_used()
+        && matches!(judge(&repo, &message, false, false), Ok(Verdict::Pass))
+    {
+        mark_checked(&marker);
+    }
+    Ok(())
+}
+
+/// Leaves git's process id in `marker` (see [`hooks::CHECKED_SUFFIX`]). A mark not written
+/// costs only a start of git-session.
+fn mark_checked(marker: &Path) {
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::File::create(marker) {
+            let _ = writeln!(f, "{}", std::os::unix::process::parent_id());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = marker;
+}
+
+/// Adds the branch's session (and the focus milestone) to the message in `file`. Returns the
+/// repository and the message as it now stands, or `None` for a message commit-msg must judge
+/// for itself (a merge, a rewrite, a detached HEAD).
+fn stamp(file: &Path, args: &[OsString]) -> Result<Option<(Repo, Vec<u8>)>> {
     // pre-commit passes the source in its environment rather than as an argument.
     let source = args
         .get(1)
         .map(|s| s.to_string_lossy().into_owned())
         .or_else(|| std::env::var("PRE_COMMIT_COMMIT_MSG_SOURCE").ok());
     if matches!(source.as_deref(), Some("merge" | "squash" | "commit")) {
-        return Ok(());
+        return Ok(None);
     }
     let repo = Repo::discover()?;
     if repo.in_progress().rewriting() || rewriting_by_reflog_action() {
-        return Ok(());
+        return Ok(None);
     }
     let Ok(Head::Branch(branch) | Head::Unborn(branch)) = repo.head() else {
-        return Ok(());
+        return Ok(None);
     };
     let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
     if message::is_derived(&raw) {
-        return Ok(());
+        return Ok(None);
     }
     let cfg = repo.trailer_config();
     let proper = message::proper(&raw, cfg);
     if !editor_used() && proper.iter().all(|&c| trailer::is_space(c)) {
         // An empty message without an editor: git aborts it, or keeps it empty on request.
-        return Ok(());
+        return Ok(None);
     }
     let focus = read_focus(&repo);
     if focus.trim().is_empty() && message::names_a_session(&raw, cfg) {
         // Nothing to add, so no need to learn which session the branch belongs to.
-        return Ok(());
+        return Ok(Some((repo, raw)));
     }
     let Some(known) = Known::open(&repo, true)? else {
-        return Ok(());
+        return Ok(Some((repo, raw)));
     };
     let (found, several) = known.on_branch(&branch)?;
     let session = match (&found, &several[..]) {
@@ -231,12 +266,12 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
             err_line!(
                 "warning: sessions '{a}' and '{b}' both use branch '{branch}', so no Session trailer was added; add one yourself"
             );
-            return Ok(());
+            return Ok(Some((repo, raw)));
         }
-        (None, _) => return Ok(()),
+        (None, _) => return Ok(Some((repo, raw))),
     };
     if !session.status.is_open() {
-        return Ok(());
+        return Ok(Some((repo, raw)));
     }
     let name = session.name.as_str();
     let focus = hooks::focus_of(&focus, name).filter(|m| {
@@ -250,14 +285,15 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     });
     let lines = message::stamp_lines(&raw, cfg, name, &session.id_string(), focus.as_deref());
     if lines.is_empty() {
-        return Ok(());
+        return Ok(Some((repo, raw)));
     }
     let stamped = message::add_trailers(&raw, cfg, &lines);
     match stamped.strip_prefix(&raw[..]) {
         // Git waits for the hook, so nothing else writes the file meanwhile.
-        Some(tail) => append_message(file, raw.len(), tail),
-        None => replace_message(file, &stamped),
+        Some(tail) => append_message(file, raw.len(), tail)?,
+        None => replace_message(file, &stamped)?,
     }
+    Ok(Some((repo, stamped)))
 }
 
 /// Appends trailers that only extend the message (one given with -m or -F). Replacing the
@@ -330,28 +366,82 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
     let file = message_file(args)?;
     let repo = Repo::discover()?;
     let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
-    let editor = editor_used();
-    let cfg = repo.trailer_config();
-    let mode = message::Cleanup::resolve(repo.config_string("commit.cleanup").as_deref(), editor);
-    let cleaned = message::cleaned(&raw, mode, editor, &cfg.comment);
-    if cleaned.is_empty() {
+    let (findings, strict, cleaned) = match judge(&repo, &raw, editor_used(), true)? {
+        Verdict::Pass => return Ok(0),
+        Verdict::NoSubject => {
+            err_line!(
+                "error: the commit message has trailers but no subject; write a subject line on the first line (commit aborted)"
+            );
+            return Ok(1);
+        }
+        Verdict::Findings {
+            findings,
+            strict,
+            cleaned,
+        } => (findings, strict, cleaned),
+    };
+    if !strict {
+        for f in &findings {
+            err_line!("warning: {f}");
+        }
+        err_line!(
+            "note: the commit goes through because [hooks] strict = false in .sessions/config.toml"
+        );
         return Ok(0);
     }
+    for f in &findings {
+        err_line!("error: {f}");
+    }
+    match keep_refused(&repo, &cleaned) {
+        Ok(path) => err_line!(
+            "The commit was refused; your message is kept. Fix it and commit again with:\n  git commit -e -F {}",
+            shell_quote(&path.display().to_string())
+        ),
+        Err(e) => err_line!("The commit was refused, and the message could not be kept: {e}"),
+    }
+    Ok(1)
+}
+
+/// What commit-msg makes of a message.
+enum Verdict {
+    /// Nothing to say: the commit goes through.
+    Pass,
+    /// Trailers but no subject, with an editor.
+    NoSubject,
+    /// What is wrong with its session trailers; `strict` refuses the commit for it.
+    Findings {
+        findings: Vec<String>,
+        strict: bool,
+        cleaned: Vec<u8>,
+    },
+}
+
+/// Checks a message as git will commit it (cleaned up, `editor` saying whether one ran).
+/// `warn`: say that the policy file is broken and judge by the defaults; otherwise that is an
+/// error, left for commit-msg itself to say.
+fn judge(repo: &Repo, raw: &[u8], editor: bool, warn: bool) -> Result<Verdict> {
+    let cfg = repo.trailer_config();
+    let mode = message::Cleanup::resolve(repo.config_string("commit.cleanup").as_deref(), editor);
+    let cleaned = message::cleaned(raw, mode, editor, &cfg.comment);
+    if cleaned.is_empty() {
+        return Ok(Verdict::Pass);
+    }
     if editor && message::only_our_trailers(&cleaned, cfg) {
-        err_line!(
-            "error: the commit message has trailers but no subject; write a subject line on the first line (commit aborted)"
-        );
-        return Ok(1);
+        return Ok(Verdict::NoSubject);
     }
     let trailers = trailer::parse_history(&cleaned, cfg);
     if !trailers.iter().any(|t| links::KEYS.iter().any(|k| t.is(k))) {
-        return Ok(0);
+        return Ok(Verdict::Pass);
     }
-    let Some(known) = Known::open(&repo, false)? else {
-        return Ok(0);
+    let Some(known) = Known::open(repo, false)? else {
+        return Ok(Verdict::Pass);
     };
-    let config = config_or_default(&known.store, "commit-msg");
-    let branch = current_branch(&repo);
+    let config = if warn {
+        config_or_default(&known.store, "commit-msg")
+    } else {
+        known.store.config()?
+    };
+    let branch = current_branch(repo);
     let named = check::named_sessions(&trailers);
     // The branch's session gives unqualified values their meaning only when none is named.
     let mut sessions: Vec<Session> = match &branch {
@@ -361,7 +451,7 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
     let mut findings = Vec::new();
     let mut broken = Vec::new();
     for named in named {
-        match lookup(&repo, &known, &config, &named) {
+        match lookup(repo, &known, &config, &named) {
             Ok(Some(s)) if !sessions.iter().any(|k| k.name == s.name) => sessions.push(s),
             Ok(_) => {}
             Err(e) => {
@@ -399,29 +489,15 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
             .into_iter()
             .filter(|f| !broken.iter().any(|b| f.starts_with(b.as_str()))),
     );
-    if findings.is_empty() {
-        return Ok(0);
-    }
-    if !config.strict {
-        for f in &findings {
-            err_line!("warning: {f}");
+    Ok(if findings.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Findings {
+            findings,
+            strict: config.strict,
+            cleaned,
         }
-        err_line!(
-            "note: the commit goes through because [hooks] strict = false in .sessions/config.toml"
-        );
-        return Ok(0);
-    }
-    for f in &findings {
-        err_line!("error: {f}");
-    }
-    match keep_refused(&repo, &cleaned) {
-        Ok(path) => err_line!(
-            "The commit was refused; your message is kept. Fix it and commit again with:\n  git commit -e -F {}",
-            shell_quote(&path.display().to_string())
-        ),
-        Err(e) => err_line!("The commit was refused, and the message could not be kept: {e}"),
-    }
-    Ok(1)
+    })
 }
 
 /// Keeps a refused message in the git directory under a name no earlier refusal used.

@@ -32,6 +32,18 @@ pub fn script(name: &str) -> &'static str {
 /// binary can run the chained hook next to it.
 pub const SCRIPT_ENV: &str = "GIT_SESSION_HOOK";
 
+/// Beside the message file, what prepare-commit-msg leaves when it has checked the message as
+/// commit-msg would and no editor can change it: git's process id, which the commit-msg script
+/// compares with its parent's before it starts git-session for nothing.
+pub const CHECKED_SUFFIX: &str = ".git-session-checked";
+
+/// The file [`CHECKED_SUFFIX`] names for `message_file`.
+pub fn checked_marker(message_file: &std::path::Path) -> std::path::PathBuf {
+    let mut path = message_file.as_os_str().to_owned();
+    path.push(CHECKED_SUFFIX);
+    path.into()
+}
+
 /// The focus file: one `<session> <milestone>` line per session with a focus.
 pub fn focus_of(text: &str, session: &str) -> Option<String> {
     text.lines().find_map(|line| {
@@ -118,6 +130,20 @@ fn line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_commit_msg_script_reads_the_marker_prepare_commit_msg_writes() {
+        let marker = checked_marker(std::path::Path::new(".git/COMMIT_EDITMSG"));
+        assert_eq!(
+            marker,
+            std::path::Path::new(".git/COMMIT_EDITMSG.git-session-checked")
+        );
+        assert!(
+            script("commit-msg").contains(&format!("\"$1{CHECKED_SUFFIX}\"")),
+            "{}",
+            script("commit-msg")
+        );
+    }
 
     #[test]
     fn focus_lines_per_session() {

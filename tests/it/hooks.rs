@@ -1226,3 +1226,80 @@ fn a_refused_thread_does_not_fail_the_commit() {
     );
     assert_eq!(trailers(&repo, "HEAD")[0], "Session: search");
 }
+
+/// A directory holding a `git-session` that logs each hook it is started for, then runs the real
+/// one: put first on PATH, it shows which hooks started the binary.
+fn logging_binary(repo: &TestRepo) -> (PathBuf, PathBuf) {
+    let dir = repo.path.join("../logging-bin");
+    let log = repo.path.join("../started");
+    script(
+        &dir.join("git-session"),
+        format!(
+            "#!/bin/sh\n[ \"$1\" = hook ] && echo \"$2\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            bin().display()
+        )
+        .as_bytes(),
+        0o755,
+    );
+    (dir, log)
+}
+
+/// The hooks the binary was started for since the last call, and the log emptied.
+fn started(log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let _ = std::fs::remove_file(log);
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn commit_msg_is_spared_a_start_when_prepare_commit_msg_checked_the_message() {
+    let repo = hooked();
+    let (dir, log) = logging_binary(&repo);
+    let path = format!("{}:{}", dir.display(), path_without_git_session());
+    let with_path = |c: &mut Command| {
+        c.env("PATH", &path);
+    };
+
+    // Without an editor the message prepare-commit-msg stamped is the one git commits.
+    commit_with(&repo, &["-m", "Plain"], with_path);
+    assert_eq!(started(&log), ["prepare-commit-msg", "post-commit"]);
+    assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
+
+    // A message it finds fault with goes to commit-msg, which refuses it as before.
+    let before = head(&repo);
+    let bad = try_commit_with(
+        &repo,
+        &["-m", "Bad", "--trailer", "Milestone=parsr"],
+        with_path,
+    );
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("Milestone 'parsr' names no milestone"));
+    assert_eq!(started(&log), ["prepare-commit-msg", "commit-msg"]);
+
+    // An editor may change the message after prepare-commit-msg: commit-msg checks it again.
+    let edited = try_commit_with(&repo, &["-e", "-m", "Edited"], |c| {
+        with_path(c);
+        c.env("GIT_EDITOR", "printf 'Milestone: parsr\\n' >>");
+    });
+    assert_eq!(edited.status.code(), Some(1), "{}", text(&edited.stderr));
+    assert_eq!(started(&log), ["prepare-commit-msg", "commit-msg"]);
+    assert_eq!(head(&repo), before);
+
+    // The mark counts only for the git process that prepare-commit-msg ran for.
+    let message = repo.path.join("../message");
+    std::fs::write(&message, "Stale\n\nSession: search\nMilestone: parsr\n").expect("message");
+    let marker = repo.path.join("../message.git-session-checked");
+    let run_script = |mark: &str| {
+        std::fs::write(&marker, mark).expect("mark");
+        let mut cmd = repo.command(repo.path.join(".git/hooks/commit-msg"));
+        cmd.arg(&message).env("PATH", &path);
+        cmd.output().expect("runs")
+    };
+    let other = run_script("1\n");
+    assert_eq!(other.status.code(), Some(1), "{}", text(&other.stderr));
+    assert_eq!(started(&log), ["commit-msg"]);
+    let ours = run_script(&format!("{}\n", std::process::id()));
+    assert_eq!(ours.status.code(), Some(0), "{}", text(&ours.stderr));
+    assert!(started(&log).is_empty());
+}
