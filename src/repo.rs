@@ -435,10 +435,12 @@ impl Repo {
         }
     }
 
-    /// The commit HEAD points at, if there is one.
+    /// The commit HEAD points at, if there is one. Git writes nothing but commits to HEAD and
+    /// to branches, so the object is not read to check (post-commit would inflate the new
+    /// commit's header only for that).
     pub fn head_commit(&self) -> Option<CommitId> {
         let r = self.git.head().ok()?.resolve().ok()?;
-        self.peel_commit(r.target()?)
+        r.target().map(CommitId::from_oid)
     }
 
     /// The commit a full ref name points at, peeled through tags.
@@ -1297,18 +1299,23 @@ fn read_trailer_config(git: &git2::Repository) -> TrailerConfig {
     let Ok(config) = git.config() else {
         return TrailerConfig::default();
     };
+    let wanted = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k == "core.commentchar" || k == "core.commentstring" || k.starts_with("trailer.")
+    };
     let mut entries: Vec<(String, String)> = Vec::new();
-    if let Ok(mut iter) = config.entries(Some(r"^(core\.comment(char|string)|trailer\..*)$")) {
+    // Every entry, filtered here: a pattern would cost a regular expression's compilation on
+    // every start, hooks included.
+    if let Ok(mut iter) = config.entries(None) {
         while let Some(Ok(entry)) = iter.next() {
-            if let (Ok(name), Ok(value)) = (entry.name(), entry.value()) {
+            if let (Ok(name), Ok(value)) = (entry.name(), entry.value())
+                && wanted(name)
+            {
                 entries.push((name.to_string(), value.to_string()));
             }
         }
     }
-    entries.extend(command_line_config().into_iter().filter(|(k, _)| {
-        let k = k.to_ascii_lowercase();
-        k == "core.commentchar" || k == "core.commentstring" || k.starts_with("trailer.")
-    }));
+    entries.extend(command_line_config().into_iter().filter(|(k, _)| wanted(k)));
     TrailerConfig::from_entries(entries.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
