@@ -535,3 +535,86 @@ fn version_names_the_commit_it_was_built_from() {
         sub.stdout()
     );
 }
+
+// ---- install.sh -----------------------------------------------------------------------------
+
+/// What `install.sh` asks of cargo, run with stand-ins for `rustc` (naming `host`), `cc` (finding
+/// a static C library or not) and `cargo` (which records its arguments).
+fn install_sh_asks_cargo(host: &str, static_libc: bool, rustflags: Option<&str>) -> Vec<String> {
+    let scratch = TestRepo::bare_dir();
+    let fake = scratch.path.join("bin");
+    std::fs::create_dir_all(&fake).expect("dir");
+    let log = scratch.path.join("cargo-args");
+    let libc = if static_libc {
+        "/usr/lib/libc.a"
+    } else {
+        "libc.a"
+    };
+    for (name, body) in [
+        ("rustc", format!("echo 'host: {host}'")),
+        ("cc", format!("echo '{libc}'")),
+        (
+            "cargo",
+            format!("printf '%s\\n' \"$@\" > '{}'", log.display()),
+        ),
+    ] {
+        let path = fake.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("stand-in");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg(root().join("install.sh"))
+        .args(["--root", "/nowhere"])
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()));
+    if let Some(flags) = rustflags {
+        cmd.env("RUSTFLAGS", flags);
+    }
+    let out = cmd.output().expect("sh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&log)
+        .expect("cargo ran")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn install_sh_links_statically_where_it_can_and_is_cargo_install_elsewhere() {
+    let plain = ["install", "--locked", "--path", ".", "--root", "/nowhere"];
+    let linux = "x86_64-unknown-linux-gnu";
+    assert_eq!(
+        install_sh_asks_cargo(linux, true, None),
+        [
+            "install",
+            "--locked",
+            "--path",
+            ".",
+            "--target",
+            linux,
+            "--config",
+            "target.x86_64-unknown-linux-gnu.rustflags = ['-C', 'target-feature=+crt-static']",
+            "--root",
+            "/nowhere"
+        ]
+    );
+    // Without libc.a the static link would fail; RUSTFLAGS would replace the configured flags.
+    assert_eq!(install_sh_asks_cargo(linux, false, None), plain);
+    assert_eq!(
+        install_sh_asks_cargo(linux, true, Some("-C opt-level=2")),
+        plain
+    );
+    assert_eq!(
+        install_sh_asks_cargo("aarch64-apple-darwin", true, None),
+        plain
+    );
+    assert_eq!(
+        install_sh_asks_cargo("x86_64-unknown-linux-musl", true, None),
+        plain
+    );
+}
