@@ -1302,4 +1302,18 @@ fn commit_msg_is_spared_a_start_when_prepare_commit_msg_checked_the_message() {
     let ours = run_script(&format!("{}\n", std::process::id()));
     assert_eq!(ours.status.code(), Some(0), "{}", text(&ours.stderr));
     assert!(started(&log).is_empty());
+    // Nor does a mark older than the message: git wrote the message after it.
+    let stale = {
+        let message_file = std::fs::File::options().append(true).open(&message);
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::write(&marker, format!("{}\n", std::process::id())).expect("mark");
+        message_file
+            .expect("open")
+            .set_modified(later)
+            .expect("mtime");
+        let mut cmd = repo.command(repo.path.join(".git/hooks/commit-msg"));
+        cmd.arg(&message).env("PATH", &path).output().expect("runs")
+    };
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stderr));
+    assert_eq!(started(&log), ["commit-msg"]);
 }
