@@ -439,47 +439,48 @@ impl Recent {
 /// what it met before, so HEAD is added to the memo's commits instead. The memo of this answer
 /// comes with it. A session found longer than the budget is taken to stay so while history
 /// only grows (HEAD moved a few commits down its line, no other ref moved): then the cache
-/// answers, as it does for `list`, without the budget being spent again.
+/// answers, as it does for `list`, without the budget being spent again. `refs` is
+/// [`Repo::ref_snapshot`], taken once for all the sessions of the commit.
 pub fn session_commits_after_commit(
     repo: &Repo,
     session: &Session,
     config: &Config,
     budget: usize,
     memo: Option<&Memo>,
+    refs: &[(String, CommitId)],
 ) -> Result<Recent> {
     let key = MemoKey::of(repo, session, config);
     let memo = memo.filter(|m| m.is_for(&key));
-    let refs = repo.ref_snapshot()?;
     // A memo stepped up to the budget says so as well as one found long; only the verdict is
     // kept, not the commits.
     if let Some(m) = memo
         && m.visited >= budget
-        && still_long(repo, m, &refs)
+        && still_long(repo, m, refs)
     {
         return Ok(Recent::Long {
-            memo: Memo::long(key, &refs, budget),
+            memo: Memo::long(key, refs, budget),
             walked: false,
         });
     }
     if let Some(m) = memo
-        && let Some(answer) = advance(repo, session, config, budget, m, &key, &refs)?
+        && let Some(answer) = advance(repo, session, config, budget, m, &key, refs)?
     {
         return Ok(Recent::Found(answer));
     }
     let sessions = std::slice::from_ref(session);
     let mut collector = Collector::new(1);
-    let tips = repo.tips_of(&refs);
+    let tips = repo.tips_of(refs, |_| false);
     let Some((coverage, seen)) =
         walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?
     else {
         return Ok(Recent::Long {
-            memo: Memo::long(key, &refs, budget),
+            memo: Memo::long(key, refs, budget),
             walked: true,
         });
     };
     let commits = collector.finish().pop().unwrap_or_default();
     Ok(Recent::Found(AfterCommit::with_memo(
-        key, &refs, commits, coverage, &seen, false,
+        key, refs, commits, coverage, &seen, false,
     )))
 }
 
@@ -940,8 +941,15 @@ fn extend(
     let aggs = &mut cache.aggregates;
     let mut new_ids = Vec::new();
     let mut newest_seen = Newest::new(newest, newest_ids.clone());
+    // A tip the cache started from is covered, with all it reaches: not even read. With
+    // hundreds of remote branches, reading each one's commit was most of a hook's time.
+    let fresh: Vec<CommitId> = tips
+        .iter()
+        .copied()
+        .filter(|t| !old_tips.contains(t))
+        .collect();
     let stats = repo.walk_until(
-        tips,
+        &fresh,
         None,
         &mut |id, time| {
             if old_tips.contains(&id) || pending.contains(&id) {
@@ -1049,9 +1057,22 @@ pub fn walk_history(
     file: Option<&CacheFile>,
     progress: Option<&mut dyn FnMut(usize)>,
 ) -> Result<Option<Walked>> {
+    walk_history_from(repo, &repo.ref_snapshot()?, cache, file, progress)
+}
+
+/// As [`walk_history`], from the refs of a [`Repo::ref_snapshot`] already taken.
+fn walk_history_from(
+    repo: &Repo,
+    refs: &[(String, CommitId)],
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+    progress: Option<&mut dyn FnMut(usize)>,
+) -> Result<Option<Walked>> {
     let mut coverage = Coverage::default();
     let clock = std::time::Instant::now();
-    let tips = repo.tips()?;
+    // Refs that have not moved since the cache was written name commits it started from.
+    let cached: IdSet = cache.tips.iter().copied().collect();
+    let tips = repo.tips_of(refs, |c| cached.contains(&c));
     let full = progress.is_some();
     let Some(changed) = aggregates_for(repo, &tips, cache, file, &mut coverage, progress)? else {
         return Ok(None);
@@ -1138,11 +1159,12 @@ pub fn cached_listing(
     config: &Config,
     cache: &mut Cache,
     file: &CacheFile,
+    refs: &[(String, CommitId)],
 ) -> Result<Option<Listing>> {
     if cache.tips.is_empty() {
         return Ok(None);
     }
-    match walk_history(repo, cache, Some(file), None)? {
+    match walk_history_from(repo, refs, cache, Some(file), None)? {
         Some(walked) => listing(repo, walked, sessions, config, cache, Some(file)),
         None => Ok(None),
     }
@@ -1344,7 +1366,15 @@ id = "m2"
         let mut damaged = file.load().expect("a cache");
         damaged.aggregates.damage("s");
         let sessions = std::slice::from_ref(&session);
-        let hook = cached_listing(&repo, sessions, &Config::default(), &mut damaged, &file);
+        let refs = repo.ref_snapshot().expect("refs");
+        let hook = cached_listing(
+            &repo,
+            sessions,
+            &Config::default(),
+            &mut damaged,
+            &file,
+            &refs,
+        );
         assert!(hook.expect("no error").is_none());
     }
 }

@@ -484,7 +484,7 @@ impl Repo {
     /// Every tip a commit can be reached from: HEAD, local branches and remote-tracking
     /// branches, without duplicates.
     pub fn tips(&self) -> Result<Vec<CommitId>> {
-        Ok(self.tips_of(&self.ref_snapshot()?))
+        Ok(self.tips_of(&self.ref_snapshot()?, |_| false))
     }
 
     /// What HEAD (as the commit it names) and every local and remote-tracking branch point to,
@@ -503,7 +503,13 @@ impl Repo {
             if !(name.starts_with("refs/heads/") || name.starts_with("refs/remotes/")) {
                 continue;
             }
-            if let Some(target) = r.resolve().ok().and_then(|r| r.target()) {
+            // Resolving a direct ref looks it up again, which for a packed one means checking
+            // the packed-refs file once more: thousands of branches made that milliseconds.
+            let target = match r.target() {
+                Some(t) => Some(t),
+                None => r.resolve().ok().and_then(|r| r.target()),
+            };
+            if let Some(target) = target {
                 out.push((name.to_string(), CommitId::from_oid(target)));
             }
         }
@@ -511,13 +517,18 @@ impl Repo {
         Ok(out)
     }
 
-    /// The commits a [`Repo::ref_snapshot`] names, HEAD's first, without duplicates.
-    pub fn tips_of(&self, snapshot: &[(String, CommitId)]) -> Vec<CommitId> {
+    /// The commits a [`Repo::ref_snapshot`] names, HEAD's first, without duplicates. A target
+    /// `is_commit` knows (a tip the cache was computed from) is not read again to peel it.
+    pub fn tips_of(
+        &self,
+        snapshot: &[(String, CommitId)],
+        is_commit: impl Fn(CommitId) -> bool,
+    ) -> Vec<CommitId> {
         let mut tips = Vec::new();
         let mut seen = IdSet::default();
         let head = snapshot.iter().filter(|(n, _)| n == "HEAD");
         for (name, target) in head.chain(snapshot.iter().filter(|(n, _)| n != "HEAD")) {
-            let commit = if name == "HEAD" {
+            let commit = if name == "HEAD" || is_commit(*target) {
                 Some(*target)
             } else {
                 self.peel_commit(target.oid())

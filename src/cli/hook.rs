@@ -608,9 +608,12 @@ fn post_commit() -> Result<()> {
     trace.mark("memo loaded");
     let mut kept = Vec::new();
     let mut long = Vec::new();
+    // One look at the refs for every session and the cache: with thousands of branches it
+    // costs milliseconds.
+    let refs = repo.ref_snapshot()?;
     for s in &targets {
         let memo = memos.iter().find(|m| m.session() == s.name.as_str());
-        match history::session_commits_after_commit(&repo, s, &config, WALK_BUDGET, memo)? {
+        match history::session_commits_after_commit(&repo, s, &config, WALK_BUDGET, memo, &refs)? {
             Recent::Found(found) => {
                 trace.mark(if found.stepped {
                     "commits from the memo and HEAD"
@@ -647,7 +650,8 @@ fn post_commit() -> Result<()> {
     }
     let file = CacheFile::new(&super::state_dir(&repo));
     if let Some(mut cache) = file.load().filter(|_| prefs.cache)
-        && let Some(listing) = history::cached_listing(&repo, &long, &config, &mut cache, &file)?
+        && let Some(listing) =
+            history::cached_listing(&repo, &long, &config, &mut cache, &file, &refs)?
         && listing.coverage.truncated_at.is_empty()
     {
         for (s, summary) in long.iter().zip(&listing.summaries) {

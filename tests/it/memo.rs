@@ -14,7 +14,8 @@ fn answers(repo: &TestRepo, text: &str, memo: Option<&Memo>) -> (AfterCommit, Af
     let session = git_session::session::parse(text, Some("search")).expect("session loads");
     let config = Config::default();
     let ask = |memo| {
-        history::session_commits_after_commit(&opened, &session, &config, 2_000, memo)
+        let refs = opened.ref_snapshot().expect("refs");
+        history::session_commits_after_commit(&opened, &session, &config, 2_000, memo, &refs)
             .expect("answer")
             .found()
             .expect("within the budget")
@@ -317,8 +318,16 @@ fn ask(repo: &TestRepo, budget: usize, memo: Option<&Memo>) -> Recent {
     let text = repo.git(&["show", "session/search:.sessions/search.toml"]);
     let session = git_session::session::parse(&text, Some("search")).expect("session loads");
     let opened = Repo::open(&repo.path).expect("repository opens");
-    history::session_commits_after_commit(&opened, &session, &Config::default(), budget, memo)
-        .expect("answer")
+    let refs = opened.ref_snapshot().expect("refs");
+    history::session_commits_after_commit(
+        &opened,
+        &session,
+        &Config::default(),
+        budget,
+        memo,
+        &refs,
+    )
+    .expect("answer")
 }
 
 /// The session `search` with one commit on its branch, and post-commit's answer for it.
