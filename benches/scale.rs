@@ -226,6 +226,66 @@ fn sessions_by_age(work: &Path) -> (String, String) {
     (first, last)
 }
 
+/// Remote-tracking branches a repository with many contributors has (monorepos have
+/// thousands); the generated history has a handful.
+const MANY_BRANCHES: usize = 500;
+
+/// The hooked commit of `commit` (hooks, number) against the same without hooks (`no_hooks`),
+/// with [`MANY_BRANCHES`] more remote-tracking branches on older trunk commits, packed as a
+/// clone or gc leaves them, and the cache brought up to them as `list` would. The branches
+/// are removed afterwards.
+fn many_branches(
+    work: &Path,
+    runs: usize,
+    commit: impl Fn(Option<&str>, usize) -> Duration,
+    no_hooks: &str,
+) -> [Duration; 2] {
+    let ids = cmd("git", work)
+        .args(["rev-list", "--skip=1000", "origin/main"])
+        .arg(format!("--max-count={MANY_BRANCHES}"))
+        .stdout(Stdio::piped())
+        .output()
+        .expect("git rev-list");
+    let ids = String::from_utf8(ids.stdout).expect("ids");
+    let update_refs = |verb: &str| {
+        let mut child = cmd("git", work)
+            .args(["update-ref", "--stdin"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("git update-ref");
+        let mut input = String::new();
+        for (i, id) in ids.lines().enumerate() {
+            let name = format!("refs/remotes/origin/bench-many/b{i}");
+            input.push_str(&match verb {
+                "create" => format!("create {name} {id}\n"),
+                _ => format!("delete {name}\n"),
+            });
+        }
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("refs");
+        assert!(
+            child.wait().expect("update-ref").success(),
+            "git update-ref"
+        );
+    };
+    update_refs("create");
+    run_in("git", work, &["pack-refs", "--all"], "git pack-refs");
+    run_in(bin(), work, &["list"], "git session list");
+    let mut times: [Vec<Duration>; 2] = Default::default();
+    for n in 0..runs {
+        times[0].push(commit(Some(no_hooks), 3 * n));
+        commit(None, 3 * n + 1);
+        times[1].push(commit(None, 3 * n + 2));
+    }
+    update_refs("delete");
+    times.map(middle)
+}
+
 struct Row {
     measure: &'static str,
     ours: Duration,
@@ -337,8 +397,7 @@ fn main() {
         "start-hooks",
         "#!/bin/sh\nexec git-session --version >/dev/null\n",
     );
-    // The hooks without post-commit: what printing the progress line from commit-msg instead
-    // would leave (the smallest change that meets the goal at 100k; docs/performance.md).
+    // The hooks without post-commit: what the progress line costs (docs/performance.md).
     let two_hooks = {
         let dir = o.dir.join("two-hooks");
         std::fs::create_dir_all(&dir).expect("hooks dir");
@@ -446,6 +505,12 @@ fn main() {
         old_times[1].push(old_session_commit(None, 2 * n + 2));
     }
     let [old_unhooked, old_hooked] = old_times.map(middle);
+    let [many_unhooked, many_hooked] = many_branches(
+        &work,
+        runs,
+        |hooks, n| git_commit(hooks, 6 * runs + n),
+        &no_hooks,
+    );
     let [
         plain_commit,
         floor_commit,
@@ -586,6 +651,12 @@ fn main() {
         indexed_unhooked.as_secs_f64() * 1e3,
         indexed_hooked.as_secs_f64() * 1e3,
         indexed_hooked.as_secs_f64() / indexed_unhooked.as_secs_f64()
+    );
+    println!(
+        "          with {MANY_BRANCHES} more remote-tracking branches, packed: {:.1} ms without hooks, {:.1} ms through them ({:.2}x)",
+        many_unhooked.as_secs_f64() * 1e3,
+        many_hooked.as_secs_f64() * 1e3,
+        many_hooked.as_secs_f64() / many_unhooked.as_secs_f64()
     );
     println!();
     println!(
