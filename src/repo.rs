@@ -435,12 +435,10 @@ impl Repo {
         }
     }
 
-    /// The commit HEAD points at, if there is one. Git writes nothing but commits to HEAD and
-    /// to branches, so the object is not read to check (post-commit would inflate the new
-    /// commit's header only for that).
+    /// The commit HEAD points at, if there is one (git peels a tag written there by hand).
     pub fn head_commit(&self) -> Option<CommitId> {
         let r = self.git.head().ok()?.resolve().ok()?;
-        r.target().map(CommitId::from_oid)
+        self.peel_commit(r.target()?)
     }
 
     /// The commit a full ref name points at, peeled through tags.
@@ -546,6 +544,14 @@ impl Repo {
     /// through libgit2's commit parser, which refuses commits whose dates or names are
     /// malformed: history may hold them, and a branch pointing at one is still a branch.
     fn peel_commit(&self, mut oid: git2::Oid) -> Option<CommitId> {
+        // A commit just made is loose, and libgit2 searches every pack index before it looks
+        // at loose files.
+        if self
+            .objects_dir()
+            .is_some_and(|dir| objects::is_loose_commit(&dir, &CommitId::from_oid(oid)))
+        {
+            return Some(CommitId::from_oid(oid));
+        }
         let odb = self.git.odb().ok()?;
         // Tags of tags end somewhere; a cycle cannot be built, but stop anyway.
         for _ in 0..32 {

@@ -255,6 +255,19 @@ pub(super) fn loose_commit(objects: &Path, id: &CommitId) -> Option<Vec<u8>> {
     read_loose(objects, id, &mut Reader::default())
 }
 
+/// Whether `id` has a loose file that holds a commit: its header alone is inflated.
+pub(super) fn is_loose_commit(objects: &Path, id: &CommitId) -> bool {
+    let hex = id.hex();
+    let Ok(raw) = std::fs::read(objects.join(&hex[..2]).join(&hex[2..])) else {
+        return false;
+    };
+    let mut zlib = flate2::Decompress::new(true);
+    let mut head = Vec::with_capacity(32);
+    zlib.decompress_vec(&raw, &mut head, flate2::FlushDecompress::None)
+        .is_ok()
+        && head.starts_with(b"commit ")
+}
+
 /// The loose commit `id`, or `None` when there is no such file or it is not one whole commit
 /// object.
 fn read_loose(objects: &Path, id: &CommitId, reader: &mut Reader) -> Option<Vec<u8>> {

@@ -809,3 +809,18 @@ fn criteria_command_output_is_capped() {
     assert!(output.len() <= 64 * 1024 + 100, "{}", output.len());
     assert!(output.starts_with("[… "), "{}", &output[..40]);
 }
+
+#[test]
+fn head_written_by_hand_as_an_annotated_tag_is_peeled_as_git_peels_it() {
+    let repo = started();
+    repo.commit("Work\n\nSession: s\nMilestone-Done: m\n");
+    repo.git(&["tag", "-a", "-m", "Release", "v1"]);
+    let tag = repo.git(&["rev-parse", "v1"]).trim().to_string();
+    // git refuses to write a tag to HEAD itself, but reads one there: log and status work.
+    std::fs::write(repo.path.join(".git/HEAD"), format!("{tag}\n")).expect("HEAD");
+    repo.git(&["log", "-1", "--format=%H"]);
+    let list = repo.json(&["list"]);
+    assert_eq!(list[0]["name"], "s", "{list}");
+    let status = repo.json(&["status", "s"]);
+    assert_eq!(status["progress"]["milestones_done"], 1, "{status}");
+}
