@@ -208,14 +208,19 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     Ok(())
 }
 
-/// Leaves git's process id in `marker` (see [`hooks::CHECKED_SUFFIX`]). A mark not written
-/// costs only a start of git-session.
+/// Leaves git's process id in `marker` (see [`hooks::CHECKED_SUFFIX`]): as the script saw it,
+/// since a wrapper on PATH may start git-session as its own child, else this process's parent.
+/// A mark not written costs only a start of git-session.
 fn mark_checked(marker: &Path) {
     #[cfg(unix)]
     {
         use std::io::Write;
+        let git = std::env::var("GIT_SESSION_GIT_PID")
+            .ok()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or_else(std::os::unix::process::parent_id);
         if let Ok(mut f) = std::fs::File::create(marker) {
-            let _ = writeln!(f, "{}", std::os::unix::process::parent_id());
+            let _ = writeln!(f, "{git}");
         }
     }
     #[cfg(not(unix))]

@@ -1316,4 +1316,42 @@ fn commit_msg_is_spared_a_start_when_prepare_commit_msg_checked_the_message() {
     };
     assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stderr));
     assert_eq!(started(&log), ["commit-msg"]);
+
+    // Uninstalling takes the last mark away with the hooks.
+    commit_with(&repo, &["-m", "Last"], with_path);
+    let mark = repo.path.join(".git/COMMIT_EDITMSG.git-session-checked");
+    assert!(mark.exists());
+    repo.run(&["hooks", "uninstall"]).success();
+    assert!(!mark.exists());
+}
+
+#[test]
+fn prepare_commit_msg_marks_a_checked_message_only_for_the_scripts() {
+    let repo = hooked();
+    let message = repo.path.join(".git/COMMIT_EDITMSG");
+    let marker = repo.path.join(".git/COMMIT_EDITMSG.git-session-checked");
+    let prepare = |source: &str, script: bool| {
+        std::fs::write(&message, "Work\n\nSession: search\n").expect("message");
+        let mut cmd = repo.command(bin());
+        cmd.args(["hook", "prepare-commit-msg"])
+            .arg(&message)
+            .arg(source)
+            .env("GIT_EDITOR", ":");
+        if script {
+            cmd.env(
+                "GIT_SESSION_HOOK",
+                repo.path.join(".git/hooks/prepare-commit-msg"),
+            )
+            .env("GIT_SESSION_GIT_PID", "4242");
+        }
+        let out = cmd.output().expect("runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        std::fs::read_to_string(&marker).ok()
+    };
+    // Called by a hook manager, not through the script: no mark, as no script reads it.
+    assert_eq!(prepare("message", false), None);
+    // Through the script: the process id of git as the script saw it.
+    assert_eq!(prepare("message", true).as_deref(), Some("4242\n"));
+    // A message it does not judge (a merge) removes the mark an earlier commit left.
+    assert_eq!(prepare("merge", true), None);
 }
