@@ -590,6 +590,9 @@ fn post_commit() -> Result<()> {
     };
     let now = now()?;
     let targets: Vec<Session> = targets.into_iter().take(3).collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
     let events_for = |s: &Session| -> Vec<&links::Event> {
         let id = s.id_string();
         found
