@@ -538,21 +538,24 @@ fn version_names_the_commit_it_was_built_from() {
 
 // ---- install.sh -----------------------------------------------------------------------------
 
-/// What `install.sh` asks of cargo, run with stand-ins for `rustc` (naming `host`), `cc` (finding
-/// a static C library or not) and `cargo` (which records its arguments).
-fn install_sh_asks_cargo(host: &str, static_libc: bool, rustflags: Option<&str>) -> Vec<String> {
+/// What `install.sh` asks of cargo, run from another directory with stand-ins for `rustc`
+/// (naming `host`), `cc` (finding a static C library, not finding one, or failing) and `cargo`
+/// (which records its arguments), and with `env` set.
+fn install_sh_asks_cargo(host: &str, libc: Libc, env: &[(&str, &str)]) -> Vec<String> {
     let scratch = TestRepo::bare_dir();
     let fake = scratch.path.join("bin");
     std::fs::create_dir_all(&fake).expect("dir");
     let log = scratch.path.join("cargo-args");
-    let libc = if static_libc {
-        "/usr/lib/libc.a"
-    } else {
-        "libc.a"
+    let static_libc = fake.join("libc.a");
+    std::fs::write(&static_libc, "").expect("libc.a");
+    let cc = match libc {
+        Libc::Static => format!("echo '{}'", static_libc.display()),
+        Libc::Missing => "echo libc.a".to_string(),
+        Libc::NoCompiler => "exit 127".to_string(),
     };
     for (name, body) in [
         ("rustc", format!("echo 'host: {host}'")),
-        ("cc", format!("echo '{libc}'")),
+        ("cc", cc),
         (
             "cargo",
             format!("printf '%s\\n' \"$@\" > '{}'", log.display()),
@@ -565,12 +568,11 @@ fn install_sh_asks_cargo(host: &str, static_libc: bool, rustflags: Option<&str>)
     }
     let mut cmd = std::process::Command::new("sh");
     cmd.arg(root().join("install.sh"))
-        .args(["--root", "/nowhere"])
+        .args(["--root", "./tools"])
+        .current_dir(&scratch.path)
         .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()));
-    if let Some(flags) = rustflags {
-        cmd.env("RUSTFLAGS", flags);
-    }
+        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
+        .envs(env.iter().copied());
     let out = cmd.output().expect("sh runs");
     assert!(
         out.status.success(),
@@ -584,37 +586,56 @@ fn install_sh_asks_cargo(host: &str, static_libc: bool, rustflags: Option<&str>)
         .collect()
 }
 
+#[derive(Clone, Copy)]
+enum Libc {
+    Static,
+    Missing,
+    NoCompiler,
+}
+
 #[test]
 fn install_sh_links_statically_where_it_can_and_is_cargo_install_elsewhere() {
-    let plain = ["install", "--locked", "--path", ".", "--root", "/nowhere"];
+    let here = root().display().to_string();
+    let plain = ["install", "--locked", "--path", &here, "--root", "./tools"];
     let linux = "x86_64-unknown-linux-gnu";
+    // The clone is the crate wherever install.sh is run from; the arguments are the caller's.
     assert_eq!(
-        install_sh_asks_cargo(linux, true, None),
+        install_sh_asks_cargo(linux, Libc::Static, &[]),
         [
             "install",
             "--locked",
             "--path",
-            ".",
+            &here,
             "--target",
             linux,
             "--config",
             "target.x86_64-unknown-linux-gnu.rustflags = ['-C', 'target-feature=+crt-static']",
             "--root",
-            "/nowhere"
+            "./tools"
         ]
     );
-    // Without libc.a the static link would fail; RUSTFLAGS would replace the configured flags.
-    assert_eq!(install_sh_asks_cargo(linux, false, None), plain);
+    // Without libc.a the static link would fail; flags in the environment would replace the
+    // configured one.
+    assert_eq!(install_sh_asks_cargo(linux, Libc::Missing, &[]), plain);
+    assert_eq!(install_sh_asks_cargo(linux, Libc::NoCompiler, &[]), plain);
     assert_eq!(
-        install_sh_asks_cargo(linux, true, Some("-C opt-level=2")),
+        install_sh_asks_cargo(linux, Libc::Static, &[("RUSTFLAGS", "-C opt-level=2")]),
         plain
     );
     assert_eq!(
-        install_sh_asks_cargo("aarch64-apple-darwin", true, None),
+        install_sh_asks_cargo(
+            linux,
+            Libc::Static,
+            &[("CARGO_ENCODED_RUSTFLAGS", "-Copt-level=2")]
+        ),
         plain
     );
     assert_eq!(
-        install_sh_asks_cargo("x86_64-unknown-linux-musl", true, None),
+        install_sh_asks_cargo("aarch64-apple-darwin", Libc::Static, &[]),
+        plain
+    );
+    assert_eq!(
+        install_sh_asks_cargo("x86_64-unknown-linux-musl", Libc::Static, &[]),
         plain
     );
 }
