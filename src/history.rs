@@ -589,11 +589,14 @@ fn advance(
     let moved = |name: &str| name == "HEAD" || name == branch_ref;
     // The new walk starts from HEAD and the refs that did not move. Each of those must be one
     // the old walk started from (a ref to a tag would hide which commit it starts from).
+    // Searched by id: with thousands of branches a scan per ref took most of a hook's time.
+    let mut by_id: Vec<(i64, CommitId)> = starts.clone();
+    by_id.sort_unstable_by_key(|(_, id)| *id);
     let mut others = Vec::new();
     for (_, id) in refs.iter().filter(|(n, _)| !moved(n)) {
-        match starts.iter().find(|(_, s)| s == id) {
-            Some(start) => others.push(*start),
-            None => return Ok(None),
+        match by_id.binary_search_by_key(id, |(_, s)| *s) {
+            Ok(i) => others.push(by_id[i]),
+            Err(_) => return Ok(None),
         }
     }
     others.sort_unstable();
