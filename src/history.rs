@@ -186,12 +186,23 @@ pub fn walk_from(
     bounded: bool,
     sink: &mut dyn Sink,
 ) -> Result<Coverage> {
-    walk_within(repo, tips, sessions, config, bounded, usize::MAX, sink)
-        .map(|c| c.expect("an unlimited walk ends").0)
+    walk_within(
+        repo,
+        tips,
+        sessions,
+        config,
+        bounded,
+        usize::MAX,
+        &|_| None,
+        sink,
+    )
+    .map(|c| c.expect("an unlimited walk ends").0)
 }
 
 /// As [`walk_from`], reading at most `budget` commits: `None` when that was not enough. With
-/// the coverage, every commit the history walk met.
+/// the coverage, every commit the history walk met. `dated` knows some tips' dates
+/// ([`Repo::walk_dated`]).
+#[allow(clippy::too_many_arguments)]
 fn walk_within(
     repo: &Repo,
     tips: &[CommitId],
@@ -199,6 +210,7 @@ fn walk_within(
     config: &Config,
     bounded: bool,
     budget: usize,
+    dated: &dyn Fn(CommitId) -> Option<i64>,
     sink: &mut dyn Sink,
 ) -> Result<Option<(Coverage, Vec<CommitId>)>> {
     let scope = Scope::new(sessions, config.clock_skew_secs);
@@ -216,7 +228,7 @@ fn walk_within(
     let mut order = 0u64;
     let mut exhausted = false;
     let mut reach = Reach::default();
-    let walked = repo.walk(tips, since, &mut |c| {
+    let walked = repo.walk_dated(tips, dated, since, &mut |c| {
         order += 1;
         // One session's walk ends where its bound says: nothing to emulate.
         if bounded && sessions.len() > 1 {
@@ -469,9 +481,27 @@ pub fn session_commits_after_commit(
     }
     let sessions = std::slice::from_ref(session);
     let mut collector = Collector::new(1);
-    let tips = repo.tips_of(refs, |_| false);
-    let Some((coverage, seen)) =
-        walk_within(repo, &tips, sessions, config, true, budget, &mut collector)?
+    // The memo's walk started from the refs that did not move since: they are commits, of
+    // dates it learnt. With thousands of branches, reading each was most of the walk.
+    let mut starts = memo.map(|m| m.starts.clone()).unwrap_or_default();
+    starts.sort_unstable_by_key(|(_, id)| *id);
+    let dated = |id: CommitId| {
+        starts
+            .binary_search_by_key(&id, |(_, s)| *s)
+            .ok()
+            .map(|i| starts[i].0)
+    };
+    let tips = repo.tips_of(refs, |c| dated(c).is_some());
+    let Some((coverage, seen)) = walk_within(
+        repo,
+        &tips,
+        sessions,
+        config,
+        true,
+        budget,
+        &dated,
+        &mut collector,
+    )?
     else {
         return Ok(Recent::Long {
             memo: Memo::long(key, refs, budget),

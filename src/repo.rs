@@ -642,7 +642,27 @@ impl Repo {
         known: &mut dyn FnMut(CommitId, i64) -> bool,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
-        self.walk_with(tips, since, known, visit, Reading::Indexes(None))
+        self.walk_with(tips, &|_| None, since, known, visit, Reading::Indexes(None))
+    }
+
+    /// As [`Repo::walk_until`], where `dated` gives the committer time of tips already known
+    /// (the memo's walk started from them): such a tip is read only if the walk comes to it,
+    /// which for the old tips of thousands of branches it does not.
+    pub fn walk_dated(
+        &self,
+        tips: &[CommitId],
+        dated: &dyn Fn(CommitId) -> Option<i64>,
+        since: Option<i64>,
+        visit: &mut dyn FnMut(&Commit) -> Result<()>,
+    ) -> Result<WalkStats> {
+        self.walk_with(
+            tips,
+            dated,
+            since,
+            &mut |_, _| false,
+            visit,
+            Reading::Indexes(None),
+        )
     }
 
     /// As [`Repo::walk`] with no bound, for walks of all history: commits are read from the
@@ -653,12 +673,20 @@ impl Repo {
         tips: &[CommitId],
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
     ) -> Result<WalkStats> {
-        self.walk_with(tips, None, &mut |_, _| false, visit, Reading::Packed)
+        self.walk_with(
+            tips,
+            &|_| None,
+            None,
+            &mut |_, _| false,
+            visit,
+            Reading::Packed,
+        )
     }
 
     fn walk_with(
         &self,
         tips: &[CommitId],
+        dated: &dyn Fn(CommitId) -> Option<i64>,
         since: Option<i64>,
         known: &mut dyn FnMut(CommitId, i64) -> bool,
         visit: &mut dyn FnMut(&Commit) -> Result<()>,
@@ -697,14 +725,31 @@ impl Repo {
         let mut stats = WalkStats::default();
         let mut queue: BinaryHeap<Queued> = BinaryHeap::new();
         for &tip in tips {
-            enqueue(&mut source, tip, known, &mut queue, &mut stats)?;
+            match dated(tip) {
+                // Read when the walk comes to it, if it does.
+                Some(time) if source.packed.is_none() => {
+                    if !source.seen.insert(tip) {
+                        continue;
+                    }
+                    if known(tip, time) {
+                        stats.boundary.push(tip);
+                        continue;
+                    }
+                    queue.push(Queued {
+                        time,
+                        id: tip,
+                        obj: Raw::Later,
+                    });
+                }
+                _ => enqueue(&mut source, tip, known, &mut queue, &mut stats)?,
+            }
         }
         stats.starts = queue.iter().map(|q| (q.time, q.id)).collect();
         // A commit dated before `since` does not end the walk: one with a wrong clock, or
         // rebased with --committer-date-is-author-date, may sit on top of newer ones. The walk
         // ends after a run of OLD_SLOP such commits in a row.
         let mut old_run = 0;
-        while let Some(q) = queue.pop() {
+        while let Some(mut q) = queue.pop() {
             if q.time < since {
                 old_run += 1;
                 if old_run > OLD_SLOP {
@@ -712,6 +757,9 @@ impl Repo {
                 }
             } else {
                 old_run = 0;
+            }
+            if matches!(q.obj, Raw::Later) {
+                q.obj = source.read_later(q.id)?;
             }
             let commit = parse_commit(q.id, q.obj.data());
             visit(&commit)?;
@@ -1088,6 +1136,21 @@ impl<'odb> Source<'odb> {
         Ok(Some(Queued::new(id, self.by_id.read(id)?)))
     }
 
+    /// A tip queued with its date alone ([`Repo::walk_dated`]), read now that the walk has
+    /// come to it; it is already among the commits met.
+    fn read_later(&mut self, id: CommitId) -> Result<Raw<'odb>> {
+        if let Some((packed, reader, _)) = &mut self.packed {
+            let data = match packed.find(&id) {
+                Some(slot) => packed.read(slot, reader),
+                None => packed.read_loose(&id, reader),
+            };
+            if let Some(data) = data {
+                return Ok(Raw::Own(data));
+            }
+        }
+        self.by_id.read(id)
+    }
+
     /// Lists every packed commit, for a walk that turned out long.
     fn widen(&mut self) {
         let Some((indexes, _)) = self.by_id.direct.take() else {
@@ -1169,6 +1232,8 @@ impl<'odb> ById<'odb> {
 enum Raw<'odb> {
     Git(git2::OdbObject<'odb>),
     Own(Vec<u8>),
+    /// Not read yet: a tip whose date was known ([`Repo::walk_dated`]).
+    Later,
 }
 
 impl Raw<'_> {
@@ -1176,6 +1241,7 @@ impl Raw<'_> {
         match self {
             Raw::Git(obj) => obj.data(),
             Raw::Own(data) => data,
+            Raw::Later => &[],
         }
     }
 }
@@ -1578,11 +1644,12 @@ Subject line\n\nBody\n";
     fn walks_agree(dir: &Path) -> usize {
         let repo = Repo::open(dir).expect("opens");
         let tips = repo.tips().expect("tips");
-        let walk = |reading| {
+        let walk_dated = |reading, dated: &dyn Fn(CommitId) -> Option<i64>| {
             let mut met = Vec::new();
             let mut stats = repo
                 .walk_with(
                     &tips,
+                    dated,
                     None,
                     &mut |_, _| false,
                     &mut |c| {
@@ -1595,6 +1662,7 @@ Subject line\n\nBody\n";
             stats.seen.sort_unstable();
             (met, stats.seen, stats.starts)
         };
+        let walk = |reading| walk_dated(reading, &|_| None);
         let through_libgit2 = walk(Reading::Libgit2);
         for reading in [
             Reading::Packed,
@@ -1602,6 +1670,13 @@ Subject line\n\nBody\n";
             Reading::Indexes(Some(7)),
         ] {
             assert!(through_libgit2 == walk(reading));
+        }
+        // Tips whose dates are known are read when the walk comes to them: the same walk,
+        // including one widened to every packed commit after a few.
+        let starts = through_libgit2.2.clone();
+        let dated = |id: CommitId| starts.iter().find(|(_, s)| *s == id).map(|(t, _)| *t);
+        for reading in [Reading::Indexes(None), Reading::Indexes(Some(2))] {
+            assert!(through_libgit2 == walk_dated(reading, &dated));
         }
         // Read one by one, by id, the same bytes.
         let ids: Vec<CommitId> = through_libgit2.0.iter().map(|c| c.0).collect();
@@ -1633,6 +1708,46 @@ Subject line\n\nBody\n";
             assert_eq!(got, want, "{exclude:?}");
         }
         through_libgit2.0.len()
+    }
+
+    #[test]
+    fn a_bounded_walk_from_dated_tips_meets_what_one_from_read_tips_meets() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        commit_run(dir, 0, 60);
+        for (i, back) in [5, 20, 40, 59].iter().enumerate() {
+            git(dir, &["branch", &format!("b{i}"), &format!("HEAD~{back}")]);
+        }
+        git(dir, &["switch", "-q", "-c", "side", "HEAD~30"]);
+        commit_run(dir, 60, 64);
+        git(dir, &["switch", "-q", "main"]);
+        git(dir, &["repack", "-adq"]);
+        commit_run(dir, 64, 66);
+        let repo = Repo::open(dir).expect("opens");
+        let tips = repo.tips().expect("tips");
+        assert_eq!(tips.len(), 6);
+        let walk = |dated: &dyn Fn(CommitId) -> Option<i64>, since| {
+            let mut met = Vec::new();
+            let mut stats = repo
+                .walk_dated(&tips, dated, since, &mut |c| {
+                    met.push(c.id);
+                    Ok(())
+                })
+                .expect("walk");
+            stats.seen.sort_unstable();
+            (met, stats.seen, stats.starts)
+        };
+        let read = walk(&|_| None, None);
+        let starts = read.2.clone();
+        let dated = |id: CommitId| starts.iter().find(|(_, s)| *s == id).map(|(t, _)| *t);
+        assert!(read == walk(&dated, None));
+        // Bounded: the old branches' tips are never come to; the walk is the same.
+        for since in [1_700_000_000 + 50 / 3 * 60, 1_700_000_000 + 42 / 3 * 60] {
+            let read = walk(&|_| None, Some(since));
+            assert!(read.0.len() < 66);
+            assert!(read == walk(&dated, Some(since)), "{since}");
+        }
     }
 
     #[test]
