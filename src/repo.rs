@@ -183,6 +183,7 @@ pub fn parse_commit(id: CommitId, data: &[u8]) -> Commit<'_> {
     let mut committer = Person::default();
     let mut encoding: Option<&[u8]> = None;
     let mut rest = data;
+    let (mut has_author, mut has_committer) = (false, false);
     let message: &[u8] = loop {
         let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
             break &[];
@@ -197,9 +198,16 @@ pub fn parse_commit(id: CommitId, data: &[u8]) -> Commit<'_> {
                 parents.push(p);
             }
         } else if let Some(p) = line.strip_prefix(b"author ") {
-            author = parse_person(p);
+            // The first of each, as git reads it (and as the walk orders by it).
+            if !has_author {
+                author = parse_person(p);
+                has_author = true;
+            }
         } else if let Some(p) = line.strip_prefix(b"committer ") {
-            committer = parse_person(p);
+            if !has_committer {
+                committer = parse_person(p);
+                has_committer = true;
+            }
         } else if let Some(e) = line.strip_prefix(b"encoding ") {
             encoding = Some(e);
         }
@@ -438,7 +446,16 @@ impl Repo {
     /// The commit HEAD points at, if there is one (git peels a tag written there by hand).
     pub fn head_commit(&self) -> Option<CommitId> {
         let r = self.git.head().ok()?.resolve().ok()?;
-        self.peel_commit(r.target()?)
+        let target = r.target()?;
+        // A commit just made is loose, and libgit2 searches every pack index before it looks
+        // at loose files. Only here: for a packed ref the look would be a failed open.
+        if self
+            .objects_dir()
+            .is_some_and(|dir| objects::is_loose_commit(&dir, &CommitId::from_oid(target)))
+        {
+            return Some(CommitId::from_oid(target));
+        }
+        self.peel_commit(target)
     }
 
     /// The commit a full ref name points at, peeled through tags.
@@ -544,14 +561,6 @@ impl Repo {
     /// through libgit2's commit parser, which refuses commits whose dates or names are
     /// malformed: history may hold them, and a branch pointing at one is still a branch.
     fn peel_commit(&self, mut oid: git2::Oid) -> Option<CommitId> {
-        // A commit just made is loose, and libgit2 searches every pack index before it looks
-        // at loose files.
-        if self
-            .objects_dir()
-            .is_some_and(|dir| objects::is_loose_commit(&dir, &CommitId::from_oid(oid)))
-        {
-            return Some(CommitId::from_oid(oid));
-        }
         let odb = self.git.odb().ok()?;
         // Tags of tags end somewhere; a cycle cannot be built, but stop anyway.
         for _ in 0..32 {
@@ -750,6 +759,16 @@ impl Repo {
         // ends after a run of OLD_SLOP such commits in a row.
         let mut old_run = 0;
         while let Some(mut q) = queue.pop() {
+            if matches!(q.obj, Raw::Later) {
+                let read = Queued::new(q.id, source.read_later(q.id)?);
+                // A date that was not the commit's own would misorder the walk: queue it again
+                // by its own.
+                if read.time != q.time {
+                    queue.push(read);
+                    continue;
+                }
+                q = read;
+            }
             if q.time < since {
                 old_run += 1;
                 if old_run > OLD_SLOP {
@@ -757,9 +776,6 @@ impl Repo {
                 }
             } else {
                 old_run = 0;
-            }
-            if matches!(q.obj, Raw::Later) {
-                q.obj = source.read_later(q.id)?;
             }
             let commit = parse_commit(q.id, q.obj.data());
             visit(&commit)?;
@@ -1541,6 +1557,17 @@ Subject line\n\nBody\n";
     }
 
     #[test]
+    fn the_first_author_and_committer_count_as_git_reads_them() {
+        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\
+author A <a@x> 100 +0000\nauthor B <b@x> 200 +0000\n\
+committer C <c@x> 300 +0000\ncommitter D <d@x> 400 +0000\n\nm\n";
+        let c = parse_commit(CommitId([2; 20]), raw);
+        assert_eq!((c.author.time, c.committer.time), (100, 300));
+        // The walk orders by the same date.
+        assert_eq!(committer_time(raw), c.committer.time);
+    }
+
+    #[test]
     fn malformed_headers_do_not_fail() {
         let c = parse_commit(CommitId([0; 20]), b"author nobody\ncommitter <> x\n");
         assert_eq!(c.author, Person::default());
@@ -1742,6 +1769,11 @@ Subject line\n\nBody\n";
         let starts = read.2.clone();
         let dated = |id: CommitId| starts.iter().find(|(_, s)| *s == id).map(|(t, _)| *t);
         assert!(read == walk(&dated, None));
+        // A date later than the commit's own is found out when the tip is read: it is queued
+        // again by its own, and the walk is the same but for the starts it reports.
+        let later = |id: CommitId| dated(id).map(|t| t + 10_000);
+        let (met, seen, _) = walk(&later, None);
+        assert!((met, seen) == (read.0.clone(), read.1.clone()));
         // Bounded: the old branches' tips are never come to; the walk is the same.
         for since in [1_700_000_000 + 50 / 3 * 60, 1_700_000_000 + 42 / 3 * 60] {
             let read = walk(&|_| None, Some(since));

@@ -255,12 +255,18 @@ pub(super) fn loose_commit(objects: &Path, id: &CommitId) -> Option<Vec<u8>> {
     read_loose(objects, id, &mut Reader::default())
 }
 
-/// Whether `id` has a loose file that holds a commit: its header alone is inflated.
+/// Whether `id` has a loose file that holds a commit: the start of the file is read, and its
+/// header alone inflated.
 pub(super) fn is_loose_commit(objects: &Path, id: &CommitId) -> bool {
+    use std::io::Read;
     let hex = id.hex();
-    let Ok(raw) = std::fs::read(objects.join(&hex[..2]).join(&hex[2..])) else {
+    let Ok(file) = std::fs::File::open(objects.join(&hex[..2]).join(&hex[2..])) else {
         return false;
     };
+    let mut raw = Vec::with_capacity(128);
+    if file.take(128).read_to_end(&mut raw).is_err() {
+        return false;
+    }
     let mut zlib = flate2::Decompress::new(true);
     let mut head = Vec::with_capacity(32);
     zlib.decompress_vec(&raw, &mut head, flate2::FlushDecompress::None)
