@@ -474,8 +474,9 @@ pub fn session_commits_after_commit(
             walked: false,
         });
     }
+    let starts = Starts::of(memo);
     if let Some(m) = memo
-        && let Some(answer) = advance(repo, session, config, budget, m, &key, refs)?
+        && let Some(answer) = advance(repo, session, config, budget, m, &starts, &key, refs)?
     {
         return Ok(Recent::Found(answer));
     }
@@ -483,14 +484,7 @@ pub fn session_commits_after_commit(
     let mut collector = Collector::new(1);
     // The memo's walk started from the refs that did not move since: they are commits, of
     // dates it learnt. With thousands of branches, reading each was most of the walk.
-    let mut starts = memo.map(|m| m.starts.clone()).unwrap_or_default();
-    starts.sort_unstable_by_key(|(_, id)| *id);
-    let dated = |id: CommitId| {
-        starts
-            .binary_search_by_key(&id, |(_, s)| *s)
-            .ok()
-            .map(|i| starts[i].0)
-    };
+    let dated = |id: CommitId| starts.date(id);
     let tips = repo.tips_of(refs, |c| dated(c).is_some());
     let Some((coverage, seen)) = walk_within(
         repo,
@@ -591,14 +585,35 @@ fn still_long(repo: &Repo, memo: &Memo, refs: &[(String, CommitId)]) -> bool {
     false
 }
 
+/// Where the memo's walk started, by id: each tip it read, with its date. Searched, not
+/// scanned: with thousands of branches a scan per ref took most of a hook's time.
+struct Starts(Vec<(i64, CommitId)>);
+
+impl Starts {
+    fn of(memo: Option<&Memo>) -> Starts {
+        let mut starts = memo.map(|m| m.starts.clone()).unwrap_or_default();
+        starts.sort_unstable_by_key(|(_, id)| *id);
+        Starts(starts)
+    }
+
+    /// The committer time of `id`, when the walk started from it.
+    fn date(&self, id: CommitId) -> Option<i64> {
+        let i = self.0.binary_search_by_key(&id, |(_, s)| *s).ok()?;
+        Some(self.0[i].0)
+    }
+}
+
 /// The answer of [`session_commits_after_commit`] from `memo` (one for this session under this
-/// policy) and HEAD alone, or `None` when anything else changed since the memo's walk.
+/// policy, whose `starts` these are) and HEAD alone, or `None` when anything else changed since
+/// the memo's walk.
+#[allow(clippy::too_many_arguments)]
 fn advance(
     repo: &Repo,
     session: &Session,
     config: &Config,
     budget: usize,
     memo: &Memo,
+    starts: &Starts,
     key: &MemoKey,
     refs: &[(String, CommitId)],
 ) -> Result<Option<AfterCommit>> {
@@ -614,19 +629,15 @@ fn advance(
     if session.branch != session.base && session.base == branch {
         return Ok(None);
     }
-    let starts = &memo.starts;
     let branch_ref = format!("refs/heads/{branch}");
     let moved = |name: &str| name == "HEAD" || name == branch_ref;
     // The new walk starts from HEAD and the refs that did not move. Each of those must be one
     // the old walk started from (a ref to a tag would hide which commit it starts from).
-    // Searched by id: with thousands of branches a scan per ref took most of a hook's time.
-    let mut by_id: Vec<(i64, CommitId)> = starts.clone();
-    by_id.sort_unstable_by_key(|(_, id)| *id);
     let mut others = Vec::new();
     for (_, id) in refs.iter().filter(|(n, _)| !moved(n)) {
-        match by_id.binary_search_by_key(id, |(_, s)| *s) {
-            Ok(i) => others.push(by_id[i]),
-            Err(_) => return Ok(None),
+        match starts.date(*id) {
+            Some(time) => others.push((time, *id)),
+            None => return Ok(None),
         }
     }
     others.sort_unstable();
