@@ -505,8 +505,16 @@ impl Repo {
     /// What HEAD (as the commit it names) and every local and remote-tracking branch point to,
     /// sorted by name: the refs [`Repo::tips`] starts from.
     pub fn ref_snapshot(&self) -> Result<Vec<(String, CommitId)>> {
+        self.ref_snapshot_with_head(self.head_commit())
+    }
+
+    /// As [`Repo::ref_snapshot`], with HEAD's commit as the caller has just read it.
+    pub fn ref_snapshot_with_head(
+        &self,
+        head: Option<CommitId>,
+    ) -> Result<Vec<(String, CommitId)>> {
         let mut out = Vec::new();
-        if let Some(c) = self.head_commit() {
+        if let Some(c) = head {
             out.push(("HEAD".to_string(), c));
         }
         let refs = self

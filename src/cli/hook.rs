@@ -617,8 +617,8 @@ fn post_commit() -> Result<()> {
     let mut kept = Vec::new();
     let mut long = Vec::new();
     // One look at the refs for every session and the cache: with thousands of branches it
-    // costs milliseconds.
-    let refs = repo.ref_snapshot()?;
+    // costs milliseconds. HEAD is the commit read above.
+    let refs = repo.ref_snapshot_with_head(Some(head))?;
     for s in &targets {
         let memo = memos.iter().find(|m| m.session() == s.name.as_str());
         match history::session_commits_after_commit(&repo, s, &config, WALK_BUDGET, memo, &refs)? {
