@@ -194,14 +194,23 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     // A mark left by an earlier commit must never speak for this one.
     let marker = hooks::checked_marker(file);
     let _ = std::fs::remove_file(&marker);
-    let Some((repo, message)) = stamp(file, args)? else {
+    let Some(stamped) = stamp(file, args)? else {
         return Ok(());
     };
     // Without an editor the message is final: checked now, it spares commit-msg's script a start
     // of git-session. Only our script reads the mark, so only our script gets one.
     if std::env::var_os(hooks::SCRIPT_ENV).is_some()
         && !editor_used()
-        && matches!(judge(&repo, &message, false, false), Ok(Verdict::Pass))
+        && matches!(
+            judge(
+                &stamped.repo,
+                &stamped.message,
+                false,
+                false,
+                stamped.session.as_ref()
+            ),
+            Ok(Verdict::Pass)
+        )
     {
         mark_checked(&marker);
     }
@@ -227,10 +236,28 @@ fn mark_checked(marker: &Path) {
     let _ = marker;
 }
 
-/// Adds the branch's session (and the focus milestone) to the message in `file`. Returns the
-/// repository and the message as it now stands, or `None` for a message commit-msg must judge
-/// for itself (a merge, a rewrite, a detached HEAD).
-fn stamp(file: &Path, args: &[OsString]) -> Result<Option<(Repo, Vec<u8>)>> {
+/// What prepare-commit-msg has for the check of the message it leaves.
+struct Stamped {
+    repo: Repo,
+    /// The message as it now stands.
+    message: Vec<u8>,
+    /// The session it stamped the message with, as loaded for that.
+    session: Option<Session>,
+}
+
+impl Stamped {
+    fn as_is(repo: Repo, message: Vec<u8>) -> Option<Stamped> {
+        Some(Stamped {
+            repo,
+            message,
+            session: None,
+        })
+    }
+}
+
+/// Adds the branch's session (and the focus milestone) to the message in `file`. `None` for a
+/// message commit-msg must judge for itself (a merge, a rewrite, a detached HEAD).
+fn stamp(file: &Path, args: &[OsString]) -> Result<Option<Stamped>> {
     // pre-commit passes the source in its environment rather than as an argument.
     let source = args
         .get(1)
@@ -259,10 +286,10 @@ fn stamp(file: &Path, args: &[OsString]) -> Result<Option<(Repo, Vec<u8>)>> {
     let focus = read_focus(&repo);
     if focus.trim().is_empty() && message::names_a_session(&raw, cfg) {
         // Nothing to add, so no need to learn which session the branch belongs to.
-        return Ok(Some((repo, raw)));
+        return Ok(Stamped::as_is(repo, raw));
     }
     let Some(known) = Known::open(&repo, true)? else {
-        return Ok(Some((repo, raw)));
+        return Ok(Stamped::as_is(repo, raw));
     };
     let (found, several) = known.on_branch(&branch)?;
     let session = match (&found, &several[..]) {
@@ -271,12 +298,12 @@ fn stamp(file: &Path, args: &[OsString]) -> Result<Option<(Repo, Vec<u8>)>> {
             err_line!(
                 "warning: sessions '{a}' and '{b}' both use branch '{branch}', so no Session trailer was added; add one yourself"
             );
-            return Ok(Some((repo, raw)));
+            return Ok(Stamped::as_is(repo, raw));
         }
-        (None, _) => return Ok(Some((repo, raw))),
+        (None, _) => return Ok(Stamped::as_is(repo, raw)),
     };
     if !session.status.is_open() {
-        return Ok(Some((repo, raw)));
+        return Ok(Stamped::as_is(repo, raw));
     }
     let name = session.name.as_str();
     let focus = hooks::focus_of(&focus, name).filter(|m| {
@@ -290,7 +317,7 @@ fn stamp(file: &Path, args: &[OsString]) -> Result<Option<(Repo, Vec<u8>)>> {
     });
     let lines = message::stamp_lines(&raw, cfg, name, &session.id_string(), focus.as_deref());
     if lines.is_empty() {
-        return Ok(Some((repo, raw)));
+        return Ok(Stamped::as_is(repo, raw));
     }
     let stamped = message::add_trailers(&raw, cfg, &lines);
     match stamped.strip_prefix(&raw[..]) {
@@ -298,7 +325,11 @@ fn stamp(file: &Path, args: &[OsString]) -> Result<Option<(Repo, Vec<u8>)>> {
         Some(tail) => append_message(file, raw.len(), tail)?,
         None => replace_message(file, &stamped)?,
     }
-    Ok(Some((repo, stamped)))
+    Ok(Some(Stamped {
+        repo,
+        message: stamped,
+        session: found,
+    }))
 }
 
 /// Appends trailers that only extend the message (one given with -m or -F). Replacing the
@@ -371,7 +402,7 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
     let file = message_file(args)?;
     let repo = Repo::discover()?;
     let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
-    let (findings, strict, cleaned) = match judge(&repo, &raw, editor_used(), true)? {
+    let (findings, strict, cleaned) = match judge(&repo, &raw, editor_used(), true, None)? {
         Verdict::Pass => return Ok(0),
         Verdict::NoSubject => {
             err_line!(
@@ -423,8 +454,15 @@ enum Verdict {
 
 /// Checks a message as git will commit it (cleaned up, `editor` saying whether one ran).
 /// `warn`: say that the policy file is broken and judge by the defaults; otherwise that is an
-/// error, left for commit-msg itself to say.
-fn judge(repo: &Repo, raw: &[u8], editor: bool, warn: bool) -> Result<Verdict> {
+/// error, left for commit-msg itself to say. `loaded`: a session already read from its file,
+/// not read again when the message names it.
+fn judge(
+    repo: &Repo,
+    raw: &[u8],
+    editor: bool,
+    warn: bool,
+    loaded: Option<&Session>,
+) -> Result<Verdict> {
     let cfg = repo.trailer_config();
     let mode = message::Cleanup::resolve(repo.config_string("commit.cleanup").as_deref(), editor);
     let cleaned = message::cleaned(raw, mode, editor, &cfg.comment);
@@ -456,7 +494,11 @@ fn judge(repo: &Repo, raw: &[u8], editor: bool, warn: bool) -> Result<Verdict> {
     let mut findings = Vec::new();
     let mut broken = Vec::new();
     for named in named {
-        match lookup(repo, &known, &config, &named) {
+        let looked_up = match loaded.filter(|s| s.name.as_str() == named) {
+            Some(s) => Ok(Some(s.clone())),
+            None => lookup(repo, &known, &config, &named),
+        };
+        match looked_up {
             Ok(Some(s)) if !sessions.iter().any(|k| k.name == s.name) => sessions.push(s),
             Ok(_) => {}
             Err(e) => {
