@@ -44,6 +44,8 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     };
     trace.mark("load cache");
     let file_used = (!ctx.no_cache).then_some(&file);
+    // Neither half gives up when a walk of all history is allowed, as it is here.
+    let unreadable = || Error::unanswerable("history could not be read");
     // History first: its walk need not hold every parsed session file at once.
     let mut meter = super::Meter::new("Reading history");
     let walked = history::walk_history(
@@ -52,7 +54,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         file_used,
         Some(&mut |n| meter.show(n)),
     )?
-    .ok_or_else(|| Error::unanswerable("history could not be read"))?;
+    .ok_or_else(unreadable)?;
     meter.done();
     trace.phases("listing", &walked.timings);
     let (mut sessions, problems, files_changed) = ctx.store.load_all_cached(
@@ -76,7 +78,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         &mut cache,
         file_used,
     )?
-    .ok_or_else(|| Error::unanswerable("history could not be read"))?;
+    .ok_or_else(unreadable)?;
     trace.phases("listing", &listing.timings);
     listing.coverage.require_complete()?;
     let entries: Vec<ListEntry> = sessions
