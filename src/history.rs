@@ -474,6 +474,25 @@ pub fn session_commits_after_commit(
             walked: false,
         });
     }
+    // Nothing moved since the memo's walk (a commit that failed after prepare-commit-msg
+    // worked it out, say): a walk would meet what that one met.
+    if let Some(m) = memo
+        && m.visited < budget
+        && m.refs[..] == *refs
+    {
+        let coverage = Coverage {
+            visited: m.visited,
+            starts: m.starts.clone(),
+            notes: m.notes.clone(),
+            ..Coverage::default()
+        };
+        return Ok(Recent::Found(AfterCommit {
+            commits: m.commits.clone(),
+            coverage,
+            memo: Some(m.clone()),
+            stepped: true,
+        }));
+    }
     let starts = Starts::of(memo);
     if let Some(m) = memo
         && let Some(answer) = advance(repo, session, config, budget, m, &starts, &key, refs)?

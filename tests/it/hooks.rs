@@ -1355,3 +1355,29 @@ fn prepare_commit_msg_marks_a_checked_message_only_for_the_scripts() {
     // A message it does not judge (a merge) removes the mark an earlier commit left.
     assert_eq!(prepare("merge", true), None);
 }
+
+#[test]
+fn post_commit_run_again_answers_from_its_memo() {
+    let repo = hooked();
+    commit(&repo, &["-m", "One", "--trailer", "Milestone=parser"]);
+    let traced = |_: ()| {
+        let out = repo.run_with(&["hook", "post-commit"], |c| {
+            c.env("GIT_SESSION_TRACE", "1");
+        });
+        out.success();
+        out.stderr()
+    };
+    // From the memo the hooks kept.
+    let first = traced(());
+    assert!(first.contains("commits from the memo and HEAD"), "{first}");
+    // Nothing moved since: the memo answers as it is.
+    let second = traced(());
+    assert!(
+        second.contains("commits from the memo and HEAD"),
+        "{second}"
+    );
+    assert!(
+        second.contains("search: 0% · 0/2 milestones · parser: 1 commit"),
+        "{second}"
+    );
+}
