@@ -258,13 +258,19 @@ pub trait AggregateSink {
         keys.sort_unstable();
         keys.dedup();
         for key in keys {
-            let events = links
-                .events
-                .iter()
-                .filter(|e| e.qualifier().is_none_or(|q| q == key));
-            self.aggregate(&normal_key(key)).add(at, events);
+            self.aggregate(&normal_key(key))
+                .add(at, events_under(links, key));
         }
     }
+}
+
+/// The events of a commit that count for the session it names as `key`: the unqualified ones
+/// and those qualified with `key`.
+pub fn events_under<'a>(links: &'a Links, key: &'a str) -> impl Iterator<Item = &'a Event> {
+    links
+        .events
+        .iter()
+        .filter(move |e| e.qualifier().is_none_or(|q| q == key))
 }
 
 /// Session ids are compared without regard to case.

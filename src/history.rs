@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::{AggregateSink, Moment, Summary};
+use crate::aggregate::{Aggregate, AggregateSink, Moment, Summary};
 use crate::cache::FreshAggregates;
 use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
@@ -664,7 +664,6 @@ fn advance(
     let rival = others.iter().max().copied();
     let cfg = repo.trailer_config();
     let since = session.created.timestamp() - config.clock_skew_secs;
-    let scope = Scope::new(std::slice::from_ref(session), config.clock_skew_secs);
     let step = repo.with_commit(head, |c| {
         // The walk meets HEAD first only if it is newer than every other start (ties go to the
         // larger id); then it meets what the memo's walk met, in the same order. A commit older
@@ -680,9 +679,8 @@ fn advance(
         let links = links::from_message(&c.message, cfg);
         // A commit that names no session may count by the branch rule, found by another walk.
         links.named_sessions().next()?;
-        let mut members = Vec::new();
-        scope.members(&links, c.committer.time, i64::MAX, &mut members);
-        let info = (!members.is_empty()).then(|| commit_info(c, links, 1));
+        let counts = names_for(session, config, &links, c.committer.time);
+        let info = counts.then(|| commit_info(c, links, 1));
         Some((me, info))
     })?;
     let Some((me, info)) = step else {
@@ -723,6 +721,119 @@ fn advance(
         &seen,
         true,
     )))
+}
+
+/// Whether a commit of `links`, committed at `commit_time`, counts for `session` by the
+/// sessions it names. A commit that names none may count by the branch rule, which only a walk
+/// of the branch tells.
+pub fn names_for(session: &Session, config: &Config, links: &Links, commit_time: i64) -> bool {
+    let scope = Scope::new(std::slice::from_ref(session), config.clock_skew_secs);
+    let mut members = Vec::new();
+    scope.members(links, commit_time, i64::MAX, &mut members);
+    !members.is_empty()
+}
+
+/// `before`'s commits, the session's with HEAD as it is, and the commit about to be made on
+/// HEAD of `links` (first line `summary`), committed at `commit_time`, if it counts: what
+/// post-commit will find after it. Only the numbers of the post-commit line are sure to be
+/// right: the commit has no id yet, and its author is left out. `None` when only the commit
+/// itself can tell (see [`unknowable_before`]), or when it may be a commit of the session made
+/// again byte for byte, as one of the same second and subject may be.
+pub fn with_next_commit(
+    session: &Session,
+    config: &Config,
+    before: &AfterCommit,
+    links: Links,
+    summary: String,
+    commit_time: i64,
+) -> Option<Vec<CommitInfo>> {
+    if unknowable_before(session, config, &links, commit_time)
+        || before
+            .commits
+            .iter()
+            .any(|c| near(c.commit_time, commit_time) && c.summary == summary)
+    {
+        return None;
+    }
+    let mut commits = before.commits.clone();
+    if names_for(session, config, &links, commit_time) {
+        commits.push(CommitInfo {
+            id: CommitId([0; 20]),
+            is_merge: false,
+            author_name: String::new(),
+            author_email: String::new(),
+            author_time: commit_time,
+            author_offset: 0,
+            commit_time,
+            order: 0,
+            summary,
+            links,
+        });
+    }
+    Some(commits)
+}
+
+/// As [`with_next_commit`], for a session the cache answers for: its `aggregate` with HEAD as
+/// it is, and the commit about to be made folded in as a walk folds it in. `None` as there,
+/// and when the commit names the session more than one way. Whether the session may hold this
+/// very commit already is the caller's to know (the memo's verdict, with only HEAD moved).
+pub fn aggregate_with_next_commit(
+    session: &Session,
+    config: &Config,
+    aggregate: &Aggregate,
+    links: &Links,
+    commit_time: i64,
+) -> Option<Aggregate> {
+    if unknowable_before(session, config, links, commit_time) {
+        return None;
+    }
+    let id = session.id_string();
+    let mut keys: Vec<&str> = links
+        .named_sessions()
+        .filter(|k| {
+            let k = crate::aggregate::normal_key(k);
+            k == session.name.as_str() || k == id
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut next = aggregate.clone();
+    match keys[..] {
+        [] => {}
+        [key] => next.add(
+            Moment {
+                time: commit_time,
+                author_time: commit_time,
+                rank: i64::MAX,
+            },
+            crate::aggregate::events_under(links, key),
+        ),
+        _ => return None,
+    }
+    Some(next)
+}
+
+/// Git reads its clock after ours: a second later, perhaps.
+fn near(a: i64, b: i64) -> bool {
+    (a - b).abs() <= 1
+}
+
+/// Whether what a commit of `links` at `commit_time` does to `session` waits on the commit
+/// itself: it names no session (the branch rule counts it, or not), it opens or closes
+/// blockers (whose order is by commit time, which git fixes to the second), or it is made
+/// at the session's bound.
+fn unknowable_before(session: &Session, config: &Config, links: &Links, commit_time: i64) -> bool {
+    let since = session.created.timestamp() - config.clock_skew_secs;
+    let blocker = |e: &links::Event| {
+        matches!(
+            e,
+            links::Event::Blocker { .. } | links::Event::BlockerResolved { .. }
+        )
+    };
+    links.named_sessions().next().is_none()
+        || links.events.iter().any(blocker)
+        || near(since, commit_time)
+        || commit_time < since
 }
 
 /// The session's non-merge commits that lack any of the `required` trailer keys.
@@ -1090,6 +1201,8 @@ fn extend(
 /// What `list` shows of each session, and what the walk could not see.
 pub struct Listing {
     pub summaries: Vec<Summary>,
+    /// For [`cached_listing`], each session's aggregate, where the cache holds it exactly.
+    pub aggregates: Vec<Option<Aggregate>>,
     pub coverage: Coverage,
     /// Whether the cache changed and should be written.
     pub changed: bool,
@@ -1160,6 +1273,19 @@ pub fn listing(
     cache: &mut Cache,
     file: Option<&CacheFile>,
 ) -> Result<Option<Listing>> {
+    listing_kept(repo, walked, sessions, config, cache, file, false)
+}
+
+/// As [`listing`]; with `keep`, the listing holds the aggregates its summaries come from.
+fn listing_kept(
+    repo: &Repo,
+    walked: Walked,
+    sessions: &[Session],
+    config: &Config,
+    cache: &mut Cache,
+    file: Option<&CacheFile>,
+    keep: bool,
+) -> Result<Option<Listing>> {
     let Walked {
         tips,
         mut coverage,
@@ -1173,14 +1299,19 @@ pub fn listing(
     changed |= branches_changed;
     timings.push(("branches", clock.elapsed()));
     let mut summaries = Vec::with_capacity(sessions.len());
+    let mut aggregates = Vec::new();
     let mut recount = Vec::new();
     for (i, s) in sessions.iter().enumerate() {
-        match cached_summary(s, config, cache, &branches) {
-            Some(summary) => summaries.push(summary),
+        let aggregate = cached_aggregate(s, config, cache, &branches);
+        match &aggregate {
+            Some(a) => summaries.push(a.summary(s)),
             None => {
                 recount.push(i);
                 summaries.push(Summary::default());
             }
+        }
+        if keep {
+            aggregates.push(aggregate);
         }
     }
     if !recount.is_empty() {
@@ -1202,11 +1333,12 @@ pub fn listing(
         let Some(again) = walk_history(repo, cache, file, progress)? else {
             return Ok(None);
         };
-        return listing(repo, again, sessions, config, cache, file);
+        return listing_kept(repo, again, sessions, config, cache, file, keep);
     }
     timings.push(("summaries", clock.elapsed()));
     Ok(Some(Listing {
         summaries,
+        aggregates,
         coverage,
         changed,
         timings,
@@ -1228,20 +1360,21 @@ pub fn cached_listing(
         return Ok(None);
     }
     match walk_history_from(repo, refs, cache, Some(file), None)? {
-        Some(walked) => listing(repo, walked, sessions, config, cache, Some(file)),
+        Some(walked) => listing_kept(repo, walked, sessions, config, cache, Some(file), true),
         None => Ok(None),
     }
 }
 
-/// One session's `list` numbers from the aggregates in `cache` and the branch-rule results
-/// checked in this run; `None` when they cannot tell: the session is named both by name and by
-/// id, or by commits from before it existed, and its commits must be counted one by one.
-fn cached_summary(
+/// One session's aggregate, whence its `list` numbers, from the aggregates in `cache` and the
+/// branch-rule results checked in this run; `None` when they cannot tell: the session is named
+/// both by name and by id, or by commits from before it existed, and its commits must be
+/// counted one by one.
+fn cached_aggregate(
     s: &Session,
     config: &Config,
     cache: &Cache,
     branches: &[BranchEntry],
-) -> Option<Summary> {
+) -> Option<Aggregate> {
     let id = s.id_string();
     let by_name = cache
         .aggregates
@@ -1264,7 +1397,7 @@ fn cached_summary(
     {
         agg.merge(&b.aggregate);
     }
-    Some(agg.summary(s))
+    Some(agg)
 }
 
 /// Brings the branch-rule aggregates of every (branch, base) pair in use up to date; returns
@@ -1439,5 +1572,62 @@ id = "m2"
             &refs,
         );
         assert!(hook.expect("no error").is_none());
+    }
+
+    #[test]
+    fn the_next_commit_counts_where_only_its_message_decides() {
+        let session = crate::session::parse(SESSION, Some("s")).expect("session");
+        let config = Config::default();
+        let cfg = crate::trailer::TrailerConfig::default();
+        let links = |m: &str| links::from_message(m.as_bytes(), &cfg);
+        let now = 1_800_000_000;
+        let mut earlier = CommitInfo::sample(1, "a@x", now - 600, "One\n\nSession: s\n");
+        earlier.summary = "One".to_string();
+        let before = AfterCommit {
+            commits: vec![earlier],
+            coverage: Coverage::default(),
+            memo: None,
+            stepped: true,
+        };
+        let next = |m: &str, summary: &str, at: i64| {
+            with_next_commit(
+                &session,
+                &config,
+                &before,
+                links(m),
+                summary.to_string(),
+                at,
+            )
+        };
+        let done = next("Two\n\nSession: s\nMilestone-Done: m1\n", "Two", now).expect("knowable");
+        assert_eq!(done.len(), 2);
+        let p = crate::progress::derive(&session, &done, Default::default(), Default::default());
+        assert_eq!(p.milestones_done, 1);
+        // Another session's commit leaves this one's as they were.
+        let other = next("Two\n\nSession: t\n", "Two", now).expect("knowable");
+        assert_eq!(other.len(), 1);
+        // What only the commit decides.
+        for (message, summary, at) in [
+            ("Two\n", "Two", now),
+            ("Two\n\nSession: s\nBlocker: #ci down\n", "Two", now),
+            ("One\n\nSession: s\n", "One", now - 599),
+        ] {
+            assert!(next(message, summary, at).is_none(), "{message}");
+        }
+        // Folded into the cache's aggregate as a walk would fold it.
+        let mut aggregate = Aggregate::default();
+        aggregate.add(Moment::default(), std::iter::empty());
+        let folded = aggregate_with_next_commit(
+            &session,
+            &config,
+            &aggregate,
+            &links("Two\n\nSession: s\nMilestone-Done: s/m2\n"),
+            now,
+        )
+        .expect("knowable");
+        assert_eq!(folded.commits, 2);
+        assert_eq!(folded.summary(&session).milestones_done, 1);
+        let twice = links("Two\n\nSession: s\nSession: 0190a4f2-4dc7-7c05-89c9-763c73f606bd\n");
+        assert!(aggregate_with_next_commit(&session, &config, &aggregate, &twice, now).is_none());
     }
 }
