@@ -190,13 +190,17 @@ fn current_branch(repo: &Repo) -> Option<String> {
 }
 
 fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
+    let mut trace = super::Trace::new();
     let file = message_file(args)?;
     // A mark left by an earlier commit must never speak for this one.
     let marker = hooks::checked_marker(file);
     let _ = std::fs::remove_file(&marker);
+    let ahead = hooks::ahead_file(file);
+    let _ = std::fs::remove_file(&ahead);
     let Some(stamped) = stamp(file, args)? else {
         return Ok(());
     };
+    trace.mark("message stamped");
     // Without an editor the message is final: checked now, it spares commit-msg's script a start
     // of git-session. Only our script reads the mark, so only our script gets one.
     if std::env::var_os(hooks::SCRIPT_ENV).is_some()
@@ -212,28 +216,57 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
             Ok(Verdict::Pass)
         )
     {
-        mark_checked(&marker);
+        let pid = mark_checked(&marker);
+        trace.mark("message checked");
+        if let Some(lines) = progress_ahead(&stamped, file, &mut trace) {
+            leave_lines(&ahead, pid, &lines);
+            trace.mark("post-commit lines left");
+        }
     }
     Ok(())
+}
+
+/// Leaves the post-commit lines for the script: git's process id, then the lines. Nothing
+/// (rather than half) when it cannot be written.
+fn leave_lines(path: &Path, pid: u32, lines: &[String]) {
+    use std::io::Write;
+    let mut text = format!("{pid}\n");
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let written = std::fs::File::create(path).and_then(|mut f| f.write_all(text.as_bytes()));
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Leaves git's process id in `marker` (see [`hooks::CHECKED_SUFFIX`]): as the script saw it,
 /// since a wrapper on PATH may start git-session as its own child, else this process's parent.
 /// A mark not written costs only a start of git-session.
-fn mark_checked(marker: &Path) {
+fn mark_checked(marker: &Path) -> u32 {
+    let git = git_pid();
     #[cfg(unix)]
     {
         use std::io::Write;
-        let git = std::env::var("GIT_SESSION_GIT_PID")
-            .ok()
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or_else(std::os::unix::process::parent_id);
         if let Ok(mut f) = std::fs::File::create(marker) {
             let _ = writeln!(f, "{git}");
         }
     }
     #[cfg(not(unix))]
     let _ = marker;
+    git
+}
+
+/// Git's process id, as the script saw it, else this process's parent's.
+fn git_pid() -> u32 {
+    let from_script = std::env::var("GIT_SESSION_GIT_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok());
+    #[cfg(unix)]
+    return from_script.unwrap_or_else(std::os::unix::process::parent_id);
+    #[cfg(not(unix))]
+    return from_script.unwrap_or(0);
 }
 
 /// What prepare-commit-msg has for the check of the message it leaves.
@@ -611,41 +644,12 @@ fn post_commit() -> Result<()> {
     };
     let store = &known.store;
     let config = config_or_default(store, "post-commit");
-    let mut targets: Vec<Session> = Vec::new();
-    let named: Vec<&str> = found.named_sessions().collect();
-    if named.is_empty() {
-        if let Some(branch) = current_branch(&repo) {
-            targets.extend(known.on_branch(&branch)?.0);
-        }
-    } else {
-        for n in named {
-            if let Some(s) = lookup(&repo, &known, &config, n)?
-                && !targets.iter().any(|t| t.name == s.name)
-            {
-                targets.push(s);
-            }
-        }
-    }
-    let estimate = progress::Estimate {
-        max_gap_secs: config.estimate_max_gap_secs,
-        first_commit_secs: config.estimate_first_commit_secs,
-    };
-    let now = now()?;
-    let targets: Vec<Session> = targets.into_iter().take(3).collect();
+    let targets = reported(&repo, &known, &config, &found)?;
     if targets.is_empty() {
         return Ok(());
     }
-    let events_for = |s: &Session| -> Vec<&links::Event> {
-        let id = s.id_string();
-        found
-            .events
-            .iter()
-            .filter(|e| {
-                e.qualifier()
-                    .is_none_or(|q| q == s.name.as_str() || q.eq_ignore_ascii_case(&id))
-            })
-            .collect()
-    };
+    let now = now()?;
+    let events_for = |s: &Session| events_for(&found, s);
     // A recent session's own walk is short, and after the first commit it is the memo of the
     // last one plus this commit; a long one is answered from the cache, which costs the commits
     // new since it was written, however old the session.
@@ -671,7 +675,7 @@ fn post_commit() -> Result<()> {
                     "commits from a walk"
                 });
                 if found.coverage.truncated_at.is_empty() {
-                    let p = progress::derive(s, &found.commits, estimate, now);
+                    let p = progress::derive(s, &found.commits, estimate(&config), now);
                     err_line!(
                         "{}",
                         hooks::progress_line(s.name.as_str(), &p, &events_for(s))
@@ -725,4 +729,368 @@ fn post_commit() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The sessions the progress line of a commit of `found` is about: those it names, else its
+/// branch's; three at most.
+fn reported(
+    repo: &Repo,
+    known: &Known,
+    config: &Config,
+    found: &links::Links,
+) -> Result<Vec<Session>> {
+    let mut targets: Vec<Session> = Vec::new();
+    let named: Vec<&str> = found.named_sessions().collect();
+    if named.is_empty() {
+        if let Some(branch) = current_branch(repo) {
+            targets.extend(known.on_branch(&branch)?.0);
+        }
+    } else {
+        for n in named {
+            if let Some(s) = lookup(repo, known, config, n)?
+                && !targets.iter().any(|t| t.name == s.name)
+            {
+                targets.push(s);
+            }
+        }
+    }
+    targets.truncate(3);
+    Ok(targets)
+}
+
+/// The events of a commit's message that concern `s`: its own and the unqualified ones.
+fn events_for<'a>(found: &'a links::Links, s: &Session) -> Vec<&'a links::Event> {
+    let id = s.id_string();
+    found
+        .events
+        .iter()
+        .filter(|e| {
+            e.qualifier()
+                .is_none_or(|q| q == s.name.as_str() || q.eq_ignore_ascii_case(&id))
+        })
+        .collect()
+}
+
+fn estimate(config: &Config) -> progress::Estimate {
+    progress::Estimate {
+        max_gap_secs: config.estimate_max_gap_secs,
+        first_commit_secs: config.estimate_first_commit_secs,
+    }
+}
+
+/// The lines post-commit prints for the commit git is about to make of `stamped`'s message,
+/// which no editor changes, worked out before the commit so that the post-commit script can
+/// print them without starting git-session (a third of what the hooks cost a commit). The
+/// memo is kept for HEAD as it is, so the next commit steps over this one. `None` when only
+/// the commit itself can tell: post-commit then works the lines out as before.
+fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> Option<Vec<String>> {
+    let repo = &stamped.repo;
+    // The post-commit script looks beside the index for the message file.
+    // (`git commit -a` names its index by its full path, and the message by a relative one.)
+    let index = std::path::absolute(std::env::var_os("GIT_INDEX_FILE")?).ok()?;
+    if file.file_name() != Some(OsStr::new("COMMIT_EDITMSG"))
+        || index.parent() != std::path::absolute(file).ok()?.parent()
+        || !only_our_scripts()
+    {
+        return None;
+    }
+    let prefs = super::Prefs::read(repo);
+    if !prefs.progress {
+        return Some(Vec::new());
+    }
+    if !new_commit_on_head(repo) {
+        return None;
+    }
+    let head = repo.head_commit()?;
+    let cfg = repo.trailer_config();
+    // The message as git will commit it, under any cleanup mode.
+    if message::cleaned(
+        &stamped.message,
+        message::Cleanup::Strip,
+        false,
+        &cfg.comment,
+    ) != stamped.message
+    {
+        return None;
+    }
+    let found = links::from_message(&stamped.message, cfg);
+    let commit_time = committer_time()?;
+    let known = Known::open(repo, false).ok()??;
+    let config = known.store.config().ok()?;
+    let targets = reported(repo, &known, &config, &found).ok()?;
+    if targets.is_empty() {
+        return Some(Vec::new());
+    }
+    // A commit on the base's tip changes what the branch rule counts (as in post-commit's step).
+    let branch = current_branch(repo);
+    if targets
+        .iter()
+        .any(|s| s.branch != s.base && Some(&s.base) == branch.as_ref())
+    {
+        return None;
+    }
+    let summary = String::from_utf8_lossy(
+        trailer::skip_blank_lines(&stamped.message)
+            .split(|&c| c == b'\n')
+            .next()
+            .unwrap_or_default(),
+    )
+    .trim_end()
+    .to_string();
+    let now = now().ok()?;
+    let memo_file = MemoFile::new(&state_dir(repo));
+    let memos = if prefs.cache {
+        memo_file.load()
+    } else {
+        Vec::new()
+    };
+    trace.mark("memo loaded");
+    let refs = repo.ref_snapshot_with_head(Some(head)).ok()?;
+    let mut lines = Vec::new();
+    let mut kept = Vec::new();
+    let mut long = Vec::new();
+    for s in &targets {
+        let memo = memos.iter().find(|m| m.session() == s.name.as_str());
+        let before =
+            match history::session_commits_after_commit(repo, s, &config, WALK_BUDGET, memo, &refs)
+                .ok()?
+            {
+                Recent::Found(before) => before,
+                // Found long by a walk now, the session's history may hold anything new,
+                // this very commit among it, made before byte for byte.
+                Recent::Long { walked: true, .. } => return None,
+                Recent::Long { memo, .. } => {
+                    trace.mark("longer than a walk, as the memo says");
+                    kept.push(memo);
+                    long.push(s.clone());
+                    continue;
+                }
+            };
+        trace.mark(if before.stepped {
+            "commits from the memo and HEAD"
+        } else {
+            "commits from a walk"
+        });
+        // One commit more must leave post-commit's walk within its budget.
+        if before.coverage.visited + 1 >= WALK_BUDGET {
+            return None;
+        }
+        let commits = history::with_next_commit(
+            s,
+            &config,
+            &before,
+            found.clone(),
+            summary.clone(),
+            commit_time,
+        )?;
+        if before.coverage.truncated_at.is_empty() {
+            let p = progress::derive(s, &commits, estimate(&config), now);
+            lines.push(hooks::progress_line(
+                s.name.as_str(),
+                &p,
+                &events_for(&found, s),
+            ));
+        }
+        kept.extend(before.memo);
+    }
+    if !long.is_empty() {
+        // As post-commit answers for them: from the cache, brought up to HEAD as it is.
+        let file = CacheFile::new(&state_dir(repo));
+        let mut cache = file.load().filter(|_| prefs.cache)?;
+        let listing =
+            history::cached_listing(repo, &long, &config, &mut cache, &file, &refs).ok()??;
+        if !listing.coverage.truncated_at.is_empty() {
+            return None;
+        }
+        for (s, aggregate) in long.iter().zip(&listing.aggregates) {
+            let next = history::aggregate_with_next_commit(
+                s,
+                &config,
+                aggregate.as_ref()?,
+                &found,
+                commit_time,
+            )?;
+            lines.push(hooks::summary_line(
+                s.name.as_str(),
+                &next.summary(s),
+                &events_for(&found, s),
+            ));
+        }
+        trace.mark("the cache's aggregates and this commit");
+        if listing.changed
+            && let Some(_lock) = store::Lock::try_acquire(&known.store.lock_path())
+        {
+            cache.written_at = chrono::Utc::now().timestamp();
+            let _ = file.save(&cache);
+        }
+    }
+    if prefs.cache && !kept.is_empty() {
+        let _ = memo_file.save(&kept);
+    }
+    Some(lines)
+}
+
+/// Whether the hooks around this script are all ours, as installed, with no hook chained: no
+/// other commit-msg hook may change the message, and our post-commit script reads the lines.
+fn only_our_scripts() -> bool {
+    let Some(script) = std::env::var_os(hooks::SCRIPT_ENV) else {
+        return false;
+    };
+    let Some(dir) = Path::new(&script).parent() else {
+        return false;
+    };
+    ["commit-msg", "post-commit"].iter().all(|name| {
+        std::fs::read(dir.join(name)).is_ok_and(|c| c == hooks::script(name).as_bytes())
+            && std::fs::symlink_metadata(dir.join(format!("{name}{}", install::CHAINED))).is_err()
+    })
+}
+
+/// The time git gives the commit: `GIT_COMMITTER_DATE` in git's own form, else the clock's.
+/// `None` for a date in another form.
+fn committer_time() -> Option<i64> {
+    committer_time_of(std::env::var("GIT_COMMITTER_DATE").ok())
+}
+
+fn committer_time_of(date: Option<String>) -> Option<i64> {
+    match date {
+        Some(date) if !date.is_empty() => {
+            let (secs, zone) = date.trim().split_once(' ')?;
+            let zone_ok = zone.len() == 5
+                && zone.starts_with(['+', '-'])
+                && zone[1..].bytes().all(|b| b.is_ascii_digit());
+            zone_ok.then_some(())?;
+            secs.strip_prefix('@').unwrap_or(secs).parse().ok()
+        }
+        _ => Some(chrono::Utc::now().timestamp()),
+    }
+}
+
+/// Whether git was started as `git commit` (or an alias of it) without `--amend`: the hooks
+/// are not told, and an amend replaces HEAD rather than adding to it. Read from git's command
+/// line (Linux only; elsewhere the answer is no).
+fn new_commit_on_head(repo: &Repo) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{}/cmdline", git_pid())) else {
+            return false;
+        };
+        let args: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let alias = |name: &str| repo.config_string(&format!("alias.{name}"));
+        commit_without_amend(args.get(1..).unwrap_or_default(), alias)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = repo;
+        false
+    }
+}
+
+/// `git`'s arguments (after the program) say `commit`, directly or through an alias that is
+/// no shell command, and nothing that may be `--amend` (an abbreviation included).
+fn commit_without_amend(args: &[String], alias: impl Fn(&str) -> Option<String>) -> bool {
+    const WITH_VALUE: [&str; 7] = [
+        "-c",
+        "-C",
+        "--git-dir",
+        "--work-tree",
+        "--namespace",
+        "--config-env",
+        "--super-prefix",
+    ];
+    let mut rest = args.iter().map(String::as_str);
+    let command = loop {
+        match rest.next() {
+            Some(a) if WITH_VALUE.contains(&a) => {
+                rest.next();
+            }
+            Some(a) if a.starts_with('-') => {}
+            Some(a) => break a,
+            None => return false,
+        }
+    };
+    let mut words: Vec<String> = Vec::new();
+    if command != "commit" {
+        let Some(expansion) = alias(command) else {
+            return false;
+        };
+        // A shell alias runs git again, as a process of its own; quotes are not worth reading.
+        if expansion.starts_with('!') || expansion.contains(['"', '\'', '\\']) {
+            return false;
+        }
+        let mut expansion = expansion.split_whitespace();
+        if expansion.next() != Some("commit") {
+            return false;
+        }
+        words.extend(expansion.map(str::to_string));
+    }
+    words.extend(rest.map(str::to_string));
+    !words
+        .iter()
+        .take_while(|w| *w != "--")
+        .any(|w| w.starts_with("--am"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_commit_is_told_from_an_amend_by_gits_command_line() {
+        let no_alias = |_: &str| None;
+        for plain in [
+            "commit -m x",
+            "-c core.hooksPath=h commit -q --allow-empty -m x",
+            "-C dir --no-pager commit -am x",
+            "--git-dir .git commit -m x -- --amend",
+        ] {
+            assert!(commit_without_amend(&args(plain), no_alias), "{plain}");
+        }
+        for other in [
+            "commit --amend -m x",
+            "commit --am -m x",
+            "-c x=y commit -q --amend",
+            "merge topic",
+            "cherry-pick abc",
+            "-c x=y",
+            "ci -m x",
+        ] {
+            assert!(!commit_without_amend(&args(other), no_alias), "{other}");
+        }
+        let aliases = |name: &str| {
+            match name {
+                "ci" => Some("commit -v"),
+                "fix" => Some("commit --amend --no-edit"),
+                "sh" => Some("!git commit"),
+                "quoted" => Some("commit -m 'a b'"),
+                "co" => Some("checkout"),
+                _ => None,
+            }
+            .map(str::to_string)
+        };
+        assert!(commit_without_amend(&args("ci -m x"), aliases));
+        for other in ["fix", "sh -m x", "quoted", "co main", "ci --amend"] {
+            assert!(!commit_without_amend(&args(other), aliases), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_committer_date_is_read_in_gits_own_form_only() {
+        let parse = |date: &str| committer_time_of(Some(date.to_string()));
+        assert_eq!(parse("1795560000 +0000"), Some(1_795_560_000));
+        assert_eq!(parse("@1795560000 -0130"), Some(1_795_560_000));
+        assert_eq!(parse("2026-11-24T10:00:00"), None);
+        assert_eq!(parse("1795560000"), None);
+        assert_eq!(parse("1795560000 UTC"), None);
+        let now = chrono::Utc::now().timestamp();
+        for unset in [parse(""), committer_time_of(None)] {
+            assert!((unset.expect("the clock") - now).abs() <= 5);
+        }
+    }
 }

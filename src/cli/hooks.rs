@@ -212,10 +212,10 @@ fn uninstall_text(repo: &Repo) -> Result<String> {
         let _lock = place.lock(repo)?;
         install::uninstall(&place.dir.path)?
     };
-    // The mark prepare-commit-msg leaves for commit-msg is of no use to anything else.
-    let _ = std::fs::remove_file(git_session::hooks::checked_marker(
-        &repo.git_dir().join("COMMIT_EDITMSG"),
-    ));
+    // What prepare-commit-msg leaves for the other scripts is of no use to anything else.
+    let message = repo.git_dir().join("COMMIT_EDITMSG");
+    let _ = std::fs::remove_file(git_session::hooks::checked_marker(&message));
+    let _ = std::fs::remove_file(git_session::hooks::ahead_file(&message));
     let shown = place.shown();
     if changes.iter().all(|(_, c)| *c == Change::Absent) {
         return Ok(format!(

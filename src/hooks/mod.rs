@@ -39,9 +39,23 @@ pub const CHECKED_SUFFIX: &str = ".git-session-checked";
 
 /// The file [`CHECKED_SUFFIX`] names for `message_file`.
 pub fn checked_marker(message_file: &std::path::Path) -> std::path::PathBuf {
+    beside(message_file, CHECKED_SUFFIX)
+}
+
+fn beside(message_file: &std::path::Path, suffix: &str) -> std::path::PathBuf {
     let mut path = message_file.as_os_str().to_owned();
-    path.push(CHECKED_SUFFIX);
+    path.push(suffix);
     path.into()
+}
+
+/// Beside the message file, what prepare-commit-msg leaves when it could work out the lines
+/// post-commit prints for the commit: git's process id, then the lines, which the post-commit
+/// script prints instead of starting git-session. The script finds it beside the index.
+pub const AHEAD_SUFFIX: &str = ".git-session-progress";
+
+/// The file [`AHEAD_SUFFIX`] names for `message_file`.
+pub fn ahead_file(message_file: &std::path::Path) -> std::path::PathBuf {
+    beside(message_file, AHEAD_SUFFIX)
 }
 
 /// The focus file: one `<session> <milestone>` line per session with a focus.
@@ -143,6 +157,21 @@ mod tests {
             "{}",
             script("commit-msg")
         );
+    }
+
+    #[test]
+    fn the_post_commit_script_reads_the_lines_prepare_commit_msg_leaves() {
+        let ahead = ahead_file(std::path::Path::new(".git/COMMIT_EDITMSG"));
+        assert_eq!(
+            ahead,
+            std::path::Path::new(".git/COMMIT_EDITMSG.git-session-progress")
+        );
+        let script = script("post-commit");
+        assert!(
+            script.contains(&format!("/COMMIT_EDITMSG{AHEAD_SUFFIX}\"")),
+            "{script}"
+        );
+        assert!(script.contains(&format!("%{AHEAD_SUFFIX}}}")), "{script}");
     }
 
     #[test]

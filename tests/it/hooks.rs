@@ -973,6 +973,12 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
             err.contains("longer than a walk, as the memo says"),
             "{err}"
         );
+        // Worked out by prepare-commit-msg, before the commit: the cache's numbers and this
+        // commit's trailers.
+        assert!(
+            err.contains("the cache's aggregates and this commit"),
+            "{err}"
+        );
         let listed = repo.json(&["list"]);
         let entry = crate::harness::listed(&listed, old);
         let want = format!(
@@ -1263,7 +1269,7 @@ fn commit_msg_is_spared_a_start_when_prepare_commit_msg_checked_the_message() {
 
     // Without an editor the message prepare-commit-msg stamped is the one git commits.
     commit_with(&repo, &["-m", "Plain"], with_path);
-    assert_eq!(started(&log), ["prepare-commit-msg", "post-commit"]);
+    assert_eq!(started(&log), ["prepare-commit-msg"]);
     assert_eq!(trailers(&repo, "HEAD"), ["Session: search"]);
 
     // A message it finds fault with goes to commit-msg, which refuses it as before.
@@ -1356,6 +1362,130 @@ fn prepare_commit_msg_marks_a_checked_message_only_for_the_scripts() {
     assert_eq!(prepare("merge", true), None);
 }
 
+/// The progress line of the commit `out` made, and the one post-commit works out when run by
+/// itself afterwards: they must be the same.
+fn line_and_post_commits(repo: &TestRepo, out: &Output) -> (String, String) {
+    let printed = text(&out.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("trace:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let after = repo.run(&["hook", "post-commit"]);
+    after.success();
+    (printed, after.stderr().trim_end().to_string())
+}
+
+#[test]
+fn post_commit_prints_the_lines_prepare_commit_msg_worked_out() {
+    let repo = hooked();
+    let (dir, log) = logging_binary(&repo);
+    let path = format!("{}:{}", dir.display(), path_without_git_session());
+    let with_path = |c: &mut Command| {
+        c.env("PATH", &path);
+    };
+    let ahead = repo.path.join(".git/COMMIT_EDITMSG.git-session-progress");
+    // Without an editor the line is known before the commit: post-commit's script prints it
+    // and does not start git-session. Each time it is the line post-commit works out itself.
+    for (args, line) in [
+        (vec!["-m", "Plain"], "search: 0% · 0/2 milestones"),
+        (
+            vec!["-m", "Lexer", "--trailer", "Milestone=parser"],
+            "search: 0% · 0/2 milestones · parser: 1 commit",
+        ),
+        (
+            vec!["-m", "Parser", "--trailer", "Milestone-Done=parser"],
+            "search: 50% · 1/2 milestones · parser done",
+        ),
+        (
+            vec!["-m", "Time", "--trailer", "Effort=20m"],
+            "search: 50% · 1/2 milestones",
+        ),
+        // `-a` has git name its index by its full path.
+        (vec!["-a", "-m", "All"], "search: 50% · 1/2 milestones"),
+        (
+            vec!["-m", "Named\n\nSession: search\nMilestone: ranking"],
+            "search: 50% · 1/2 milestones · ranking: 1 commit",
+        ),
+    ] {
+        let out = commit_with(&repo, &args, with_path);
+        assert_eq!(started(&log), ["prepare-commit-msg"], "{args:?}");
+        let (printed, after) = line_and_post_commits(&repo, &out);
+        assert_eq!(printed, line, "{args:?}");
+        assert_eq!(printed, after, "{args:?}");
+        // Spent: it never speaks for another commit.
+        assert_eq!(std::fs::read(&ahead).expect("ahead file"), b"");
+    }
+    // Blockers are ordered by the second git gives the commit: post-commit works them out.
+    let out = commit_with(
+        &repo,
+        &["-m", "Stuck", "--trailer", "Blocker=#ci CI is down"],
+        with_path,
+    );
+    assert_eq!(started(&log), ["prepare-commit-msg", "post-commit"]);
+    let (printed, after) = line_and_post_commits(&repo, &out);
+    assert!(printed.contains("1 open blocker"), "{printed}");
+    assert_eq!(printed, after);
+
+    // An amend replaces HEAD, which the hooks are not told; nor is an alias of it.
+    for amend in [
+        vec!["commit", "-q", "--allow-empty", "--amend", "-m", "Again"],
+        vec![
+            "-c",
+            "alias.fix=commit --amend --reset-author",
+            "fix",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "Again",
+        ],
+    ] {
+        repo.tick(600);
+        let out = repo.git_with(&amend, with_path);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(started(&log), ["prepare-commit-msg", "post-commit"]);
+        let (printed, after) = line_and_post_commits(&repo, &out);
+        assert_eq!(printed, "search: 50% · 1/2 milestones");
+        assert_eq!(printed, after);
+    }
+    // An alias of a plain commit is one.
+    repo.tick(600);
+    let out = repo.git_with(
+        &[
+            "-c",
+            "alias.ci=commit -q",
+            "ci",
+            "--allow-empty",
+            "-m",
+            "Aliased",
+            "--trailer",
+            "Milestone=ranking",
+        ],
+        with_path,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(started(&log), ["prepare-commit-msg"]);
+    let (printed, after) = line_and_post_commits(&repo, &out);
+    assert_eq!(printed, "search: 50% · 1/2 milestones · ranking: 2 commits");
+    assert_eq!(printed, after);
+
+    // Lines left for another git process are not printed.
+    std::fs::write(&ahead, "1\nsearch: 99% · a line of another commit\n").expect("ahead");
+    let out = {
+        let mut cmd = repo.command(repo.path.join(".git/hooks/post-commit"));
+        cmd.env("PATH", &path).env("GIT_INDEX_FILE", ".git/index");
+        cmd.output().expect("runs")
+    };
+    assert!(out.status.success());
+    assert_eq!(started(&log), ["post-commit"]);
+    assert!(!text(&out.stderr).contains("99%"), "{}", text(&out.stderr));
+
+    // Uninstalling takes them away with the hooks.
+    commit_with(&repo, &["-m", "Last"], with_path);
+    assert!(ahead.exists());
+    repo.run(&["hooks", "uninstall"]).success();
+    assert!(!ahead.exists());
+}
+
 #[test]
 fn post_commit_run_again_answers_from_its_memo() {
     let repo = hooked();
@@ -1367,7 +1497,7 @@ fn post_commit_run_again_answers_from_its_memo() {
         out.success();
         out.stderr()
     };
-    // From the memo the hooks kept.
+    // prepare-commit-msg kept the memo of HEAD's parent: one step.
     let first = traced(());
     assert!(first.contains("commits from the memo and HEAD"), "{first}");
     // Nothing moved since: the memo answers as it is.
