@@ -134,6 +134,11 @@ impl Cache {
     pub fn is_damaged(&self) -> bool {
         self.aggregates.is_damaged() || self.files.is_damaged()
     }
+
+    /// About the bytes the cache file takes (its tables; the rest is small).
+    pub fn size_hint(&self) -> usize {
+        self.aggregates.size_hint() + self.files.size_hint()
+    }
 }
 
 /// A cache file on disk.
@@ -223,7 +228,7 @@ impl CacheFile {
         // Room for the whole body at once: growing it by doubling copies it, and at a million
         // commits those copies were the largest thing in memory. Pages reserved but never
         // written cost nothing.
-        let room = cache.aggregates.size_hint() + cache.files.size_hint() + (64 << 10);
+        let room = cache.size_hint() + (64 << 10);
         let mut body = Enc(Vec::with_capacity(room));
         encode_body(&mut body, cache);
         codec::write_framed(&self.path, MAGIC, VERSION, &body.into_bytes())
