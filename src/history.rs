@@ -752,6 +752,7 @@ pub fn with_next_commit(
             .commits
             .iter()
             .any(|c| near(c.commit_time, commit_time) && c.summary == summary)
+        || blockers_tie(session, &before.commits)
     {
         return None;
     }
@@ -773,10 +774,31 @@ pub fn with_next_commit(
     Some(commits)
 }
 
+/// Whether two of the commits hold events for one blocker in the same committer and author
+/// second. Their order is then the walk's, which a new commit shifts for some of them (those
+/// that name the session, when the new one is not on its branch) and not for others.
+fn blockers_tie(session: &Session, commits: &[CommitInfo]) -> bool {
+    let mut marks: Vec<(&str, i64, i64, CommitId)> = Vec::new();
+    for c in commits {
+        for e in c.events_for(session) {
+            if let links::Event::Blocker { tag, .. } | links::Event::BlockerResolved { tag } = e {
+                marks.push((tag, c.commit_time, c.author_time, c.id));
+            }
+        }
+    }
+    marks.sort_unstable();
+    marks.dedup();
+    marks
+        .windows(2)
+        .any(|w| (w[0].0, w[0].1, w[0].2) == (w[1].0, w[1].1, w[1].2))
+}
+
 /// As [`with_next_commit`], for a session the cache answers for: its `aggregate` with HEAD as
 /// it is, and the commit about to be made folded in as a walk folds it in. `None` as there,
-/// and when the commit names the session more than one way. Whether the session may hold this
-/// very commit already is the caller's to know (the memo's verdict, with only HEAD moved).
+/// when the commit names the session more than one way, and when the session has blockers:
+/// the cache ranks the branch rule's commits anew each time the branch moves, so which of two
+/// events of the same second wins may change with the commit. Whether the session may hold
+/// this very commit already is the caller's to know (the memo's verdict, with only HEAD moved).
 pub fn aggregate_with_next_commit(
     session: &Session,
     config: &Config,
@@ -784,7 +806,7 @@ pub fn aggregate_with_next_commit(
     links: &Links,
     commit_time: i64,
 ) -> Option<Aggregate> {
-    if unknowable_before(session, config, links, commit_time) {
+    if unknowable_before(session, config, links, commit_time) || !aggregate.blockers.is_empty() {
         return None;
     }
     let id = session.id_string();
@@ -1639,6 +1661,42 @@ id = "m2"
         assert_eq!(folded.summary(&session).milestones_done, 1);
         let twice = links("Two\n\nSession: s\nSession: 0190a4f2-4dc7-7c05-89c9-763c73f606bd\n");
         assert!(aggregate_with_next_commit(&session, &config, &aggregate, &twice, now).is_none());
+        // A session with blockers: the cache may rank their events anew.
+        let mut blocked = Aggregate::default();
+        let opened = links("A\n\nSession: s\nBlocker: #x down\n");
+        blocked.add(Moment::default(), opened.events.iter());
+        let plain = links("Two\n\nSession: s\n");
+        assert!(aggregate_with_next_commit(&session, &config, &blocked, &plain, now).is_none());
+        // Two commits with events of one blocker in one second: their order is the walk's.
+        let tied = |second: i64| {
+            let mut a =
+                CommitInfo::sample(2, "a@x", now - 300, "A\n\nSession: s\nBlocker: #x down\n");
+            let mut b = CommitInfo::sample(
+                3,
+                "a@x",
+                now - 300,
+                "B\n\nSession: s\nBlocker-Resolved: #x\n",
+            );
+            (a.author_time, b.author_time) = (now - 300, now - 300 + second);
+            a.summary = "A".to_string();
+            b.summary = "B".to_string();
+            let before = AfterCommit {
+                commits: vec![a, b],
+                coverage: Coverage::default(),
+                memo: None,
+                stepped: true,
+            };
+            with_next_commit(
+                &session,
+                &config,
+                &before,
+                links("Two\n\nSession: s\n"),
+                "Two".to_string(),
+                now,
+            )
+        };
+        assert!(tied(0).is_none());
+        assert!(tied(1).is_some());
     }
 
     #[test]

@@ -821,6 +821,14 @@ fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> O
     if targets.is_empty() {
         return Some(Vec::new());
     }
+    // A session whose file is only on its branch is read from the branch's tip, which this
+    // commit may move, and change.
+    if targets
+        .iter()
+        .any(|s| Name::session(s.name.as_str()).map_or(true, |name| !known.store.exists(&name)))
+    {
+        return None;
+    }
     // A commit on the base's tip changes what the branch rule counts (as in post-commit's step).
     let branch = current_branch(repo);
     if targets
@@ -871,7 +879,7 @@ fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> O
         } else {
             "commits from a walk"
         });
-        // One commit more must leave post-commit's walk within its budget.
+        // One commit more must leave post-commit's walk within its budget (with one to spare).
         if before.coverage.visited + 1 >= WALK_BUDGET {
             return None;
         }

@@ -1511,3 +1511,48 @@ fn post_commit_run_again_answers_from_its_memo() {
         "{second}"
     );
 }
+
+/// What the commit itself may change is worked out after it: the order of a blocker's events
+/// of one second (the walk's, which the commit shifts for some commits only), and a session
+/// whose file is only on its branch, which the commit moves.
+#[test]
+fn lines_the_commit_itself_may_change_are_worked_out_after_it() {
+    let repo = hooked();
+    let unhooked = |message: &str| {
+        let args = [
+            "-c",
+            "core.hooksPath=/dev/null",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            message,
+        ];
+        let out = repo.git_with(&args, |_| {});
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    repo.tick(600);
+    unhooked("Start");
+    repo.git(&["branch", "elsewhere"]);
+    // In one second on the session's branch: a blocker opened by a commit that counts by the
+    // branch rule, closed by one that names the session.
+    repo.tick(600);
+    unhooked("A\n\nBlocker: #x down");
+    unhooked("C");
+    unhooked("B\n\nSession: search\nBlocker-Resolved: #x");
+    repo.git(&["checkout", "-q", "elsewhere"]);
+    let out = commit(&repo, &["-m", "Elsewhere", "--trailer", "Session=search"]);
+    let (printed, after) = line_and_post_commits(&repo, &out);
+    assert_eq!(printed, after);
+
+    // The session's file removed by the commit that names it.
+    let repo = hooked();
+    commit(&repo, &["-m", "First"]);
+    repo.git(&["rm", "-q", ".sessions/search.toml"]);
+    let out = commit(
+        &repo,
+        &["-m", "Drop the file", "--trailer", "Session=search"],
+    );
+    let (printed, after) = line_and_post_commits(&repo, &out);
+    assert_eq!(printed, after);
+}
