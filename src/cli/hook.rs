@@ -128,6 +128,11 @@ struct Known {
     /// Read on first need: a message that names its session by name needs no index.
     index: std::cell::OnceCell<(Index, Vec<FileProblem>)>,
     warn: bool,
+    /// Sessions read from their files so far: prepare-commit-msg's check and its progress line
+    /// need the same ones.
+    loaded: std::cell::RefCell<Vec<Session>>,
+    /// The policy, once read without error.
+    config: std::cell::OnceCell<Config>,
 }
 
 impl Known {
@@ -141,7 +146,26 @@ impl Known {
             store,
             index: std::cell::OnceCell::new(),
             warn,
+            loaded: std::cell::RefCell::new(Vec::new()),
+            config: std::cell::OnceCell::new(),
         }))
+    }
+
+    /// The policy file's settings; an error when it is broken.
+    fn config(&self) -> Result<&Config> {
+        if let Some(config) = self.config.get() {
+            return Ok(config);
+        }
+        let config = self.store.config()?;
+        Ok(self.config.get_or_init(|| config))
+    }
+
+    /// A session read already, by name.
+    fn remember(&self, session: &Session) {
+        let mut loaded = self.loaded.borrow_mut();
+        if !loaded.iter().any(|s| s.name == session.name) {
+            loaded.push(session.clone());
+        }
     }
 
     fn index(&self) -> Result<&(Index, Vec<FileProblem>)> {
@@ -203,22 +227,26 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     trace.mark("message stamped");
     // Without an editor the message is final: checked now, it spares commit-msg's script a start
     // of git-session. Only our script reads the mark, so only our script gets one.
-    if std::env::var_os(hooks::SCRIPT_ENV).is_some()
-        && !editor_used()
-        && matches!(
-            judge(
-                &stamped.repo,
-                &stamped.message,
-                false,
-                false,
-                stamped.session.as_ref()
-            ),
-            Ok(Verdict::Pass)
-        )
-    {
+    if std::env::var_os(hooks::SCRIPT_ENV).is_none() || editor_used() {
+        return Ok(());
+    }
+    let known = Known::open(&stamped.repo, false)?;
+    if let (Some(k), Some(s)) = (&known, &stamped.session) {
+        k.remember(s);
+    }
+    if let Ok(Verdict::Pass) = judge(
+        &stamped.repo,
+        known.as_ref(),
+        &stamped.message,
+        false,
+        false,
+    ) {
         let pid = mark_checked(&marker);
         trace.mark("message checked");
-        if let Some(lines) = progress_ahead(&stamped, file, &mut trace) {
+        if let Some(lines) = known
+            .as_ref()
+            .and_then(|known| progress_ahead(&stamped, known, file, &mut trace))
+        {
             leave_lines(&ahead, pid, &lines);
             trace.mark("post-commit lines left");
         }
@@ -408,10 +436,20 @@ fn replace_message(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Looks a session up by name or id: the work tree's file, else the file on its branch, where
 /// `start` put it. `Ok(None)` when there is none; an error when its file is broken.
 fn lookup(repo: &Repo, known: &Known, config: &Config, named: &str) -> Result<Option<Session>> {
+    if let Some(s) = known
+        .loaded
+        .borrow()
+        .iter()
+        .find(|s| s.name.as_str() == named)
+    {
+        return Ok(Some(s.clone()));
+    }
     if let Ok(name) = Name::session(named)
         && known.store.exists(&name)
     {
-        return known.store.load(&name).map(Some);
+        let session = known.store.load(&name)?;
+        known.remember(&session);
+        return Ok(Some(session));
     }
     // An id, or a session whose file is only on its branch.
     if let Some(e) = known.index()?.0.with_id(named) {
@@ -435,7 +473,9 @@ fn commit_msg(args: &[OsString]) -> Result<i32> {
     let file = message_file(args)?;
     let repo = Repo::discover()?;
     let raw = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
-    let (findings, strict, cleaned) = match judge(&repo, &raw, editor_used(), true, None)? {
+    let known = Known::open(&repo, false)?;
+    let (findings, strict, cleaned) = match judge(&repo, known.as_ref(), &raw, editor_used(), true)?
+    {
         Verdict::Pass => return Ok(0),
         Verdict::NoSubject => {
             err_line!(
@@ -487,14 +527,14 @@ enum Verdict {
 
 /// Checks a message as git will commit it (cleaned up, `editor` saying whether one ran).
 /// `warn`: say that the policy file is broken and judge by the defaults; otherwise that is an
-/// error, left for commit-msg itself to say. `loaded`: a session already read from its file,
-/// not read again when the message names it.
+/// error, left for commit-msg itself to say. `known`: the work tree's sessions (none in a bare
+/// repository), with those already read.
 fn judge(
     repo: &Repo,
+    known: Option<&Known>,
     raw: &[u8],
     editor: bool,
     warn: bool,
-    loaded: Option<&Session>,
 ) -> Result<Verdict> {
     let cfg = repo.trailer_config();
     let mode = message::Cleanup::resolve(repo.config_string("commit.cleanup").as_deref(), editor);
@@ -509,13 +549,13 @@ fn judge(
     if !trailers.iter().any(|t| links::KEYS.iter().any(|k| t.is(k))) {
         return Ok(Verdict::Pass);
     }
-    let Some(known) = Known::open(repo, false)? else {
+    let Some(known) = known else {
         return Ok(Verdict::Pass);
     };
     let config = if warn {
         config_or_default(&known.store, "commit-msg")
     } else {
-        known.store.config()?
+        known.config()?.clone()
     };
     let branch = current_branch(repo);
     let named = check::named_sessions(&trailers);
@@ -527,11 +567,7 @@ fn judge(
     let mut findings = Vec::new();
     let mut broken = Vec::new();
     for named in named {
-        let looked_up = match loaded.filter(|s| s.name.as_str() == named) {
-            Some(s) => Ok(Some(s.clone())),
-            None => lookup(repo, &known, &config, &named),
-        };
-        match looked_up {
+        match lookup(repo, known, &config, &named) {
             Ok(Some(s)) if !sessions.iter().any(|k| k.name == s.name) => sessions.push(s),
             Ok(_) => {}
             Err(e) => {
@@ -783,7 +819,12 @@ fn estimate(config: &Config) -> progress::Estimate {
 /// print them without starting git-session (a third of what the hooks cost a commit). The
 /// memo is kept for HEAD as it is, so the next commit steps over this one. `None` when only
 /// the commit itself can tell: post-commit then works the lines out as before.
-fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> Option<Vec<String>> {
+fn progress_ahead(
+    stamped: &Stamped,
+    known: &Known,
+    file: &Path,
+    trace: &mut super::Trace,
+) -> Option<Vec<String>> {
     let repo = &stamped.repo;
     // The post-commit script looks beside the index for the message file.
     // (`git commit -a` names its index by its full path, and the message by a relative one.)
@@ -815,9 +856,8 @@ fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> O
     }
     let found = links::from_message(&stamped.message, cfg);
     let commit_time = committer_time()?;
-    let known = Known::open(repo, false).ok()??;
-    let config = known.store.config().ok()?;
-    let targets = reported(repo, &known, &config, &found).ok()?;
+    let config = known.config().ok()?;
+    let targets = reported(repo, known, config, &found).ok()?;
     if targets.is_empty() {
         return Some(Vec::new());
     }
@@ -860,7 +900,7 @@ fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> O
     for s in &targets {
         let memo = memos.iter().find(|m| m.session() == s.name.as_str());
         let before =
-            match history::session_commits_after_commit(repo, s, &config, WALK_BUDGET, memo, &refs)
+            match history::session_commits_after_commit(repo, s, config, WALK_BUDGET, memo, &refs)
                 .ok()?
             {
                 Recent::Found(before) => before,
@@ -885,14 +925,14 @@ fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> O
         }
         let commits = history::with_next_commit(
             s,
-            &config,
+            config,
             &before,
             found.clone(),
             summary.clone(),
             commit_time,
         )?;
         if before.coverage.truncated_at.is_empty() {
-            let p = progress::derive(s, &commits, estimate(&config), now);
+            let p = progress::derive(s, &commits, estimate(config), now);
             lines.push(hooks::progress_line(
                 s.name.as_str(),
                 &p,
@@ -906,14 +946,14 @@ fn progress_ahead(stamped: &Stamped, file: &Path, trace: &mut super::Trace) -> O
         let file = CacheFile::new(&state_dir(repo));
         let mut cache = file.load().filter(|_| prefs.cache)?;
         let listing =
-            history::cached_listing(repo, &long, &config, &mut cache, &file, &refs).ok()??;
+            history::cached_listing(repo, &long, config, &mut cache, &file, &refs).ok()??;
         if !listing.coverage.truncated_at.is_empty() {
             return None;
         }
         for (s, aggregate) in long.iter().zip(&listing.aggregates) {
             let next = history::aggregate_with_next_commit(
                 s,
-                &config,
+                config,
                 aggregate.as_ref()?,
                 &found,
                 commit_time,
