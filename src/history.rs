@@ -795,18 +795,22 @@ fn blockers_tie(session: &Session, commits: &[CommitInfo]) -> bool {
 
 /// As [`with_next_commit`], for a session the cache answers for: its `aggregate` with HEAD as
 /// it is, and the commit about to be made folded in as a walk folds it in. `None` as there,
-/// when the commit names the session more than one way, and when the session has blockers:
-/// the cache ranks the branch rule's commits anew each time the branch moves, so which of two
-/// events of the same second wins may change with the commit. Whether the session may hold
-/// this very commit already is the caller's to know (the memo's verdict, with only HEAD moved).
+/// when the commit names the session more than one way, and when the session has blockers
+/// and the commit moves its branch (`moves_branch`): the cache ranks the branch rule's commits
+/// anew each time the branch moves, so which of two events of the same second wins may change
+/// with the commit. Whether the session may hold this very commit already is the caller's to
+/// know (the memo's verdict, with only HEAD moved).
 pub fn aggregate_with_next_commit(
     session: &Session,
     config: &Config,
     aggregate: &Aggregate,
     links: &Links,
     commit_time: i64,
+    moves_branch: bool,
 ) -> Option<Aggregate> {
-    if unknowable_before(session, config, links, commit_time) || !aggregate.blockers.is_empty() {
+    if unknowable_before(session, config, links, commit_time)
+        || (moves_branch && !aggregate.blockers.is_empty())
+    {
         return None;
     }
     let id = session.id_string();
@@ -1655,18 +1659,25 @@ id = "m2"
             &aggregate,
             &links("Two\n\nSession: s\nMilestone-Done: s/m2\n"),
             now,
+            true,
         )
         .expect("knowable");
         assert_eq!(folded.commits, 2);
         assert_eq!(folded.summary(&session).milestones_done, 1);
         let twice = links("Two\n\nSession: s\nSession: 0190a4f2-4dc7-7c05-89c9-763c73f606bd\n");
-        assert!(aggregate_with_next_commit(&session, &config, &aggregate, &twice, now).is_none());
-        // A session with blockers: the cache may rank their events anew.
+        assert!(
+            aggregate_with_next_commit(&session, &config, &aggregate, &twice, now, false).is_none()
+        );
+        // A session with blockers, on its branch: the cache ranks the branch rule's commits
+        // anew when the branch moves.
         let mut blocked = Aggregate::default();
         let opened = links("A\n\nSession: s\nBlocker: #x down\n");
         blocked.add(Moment::default(), opened.events.iter());
         let plain = links("Two\n\nSession: s\n");
-        assert!(aggregate_with_next_commit(&session, &config, &blocked, &plain, now).is_none());
+        let on_branch =
+            |moves| aggregate_with_next_commit(&session, &config, &blocked, &plain, now, moves);
+        assert!(on_branch(true).is_none());
+        assert_eq!(on_branch(false).map(|a| a.commits), Some(2));
         // Two commits with events of one blocker in one second: their order is the walk's.
         let tied = |second: i64| {
             let mut a =

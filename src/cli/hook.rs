@@ -951,12 +951,14 @@ fn progress_ahead(
             return None;
         }
         for (s, aggregate) in long.iter().zip(&listing.aggregates) {
+            let moves_branch = s.branch != s.base && Some(&s.branch) == branch.as_ref();
             let next = history::aggregate_with_next_commit(
                 s,
                 config,
                 aggregate.as_ref()?,
                 &found,
                 commit_time,
+                moves_branch,
             )?;
             lines.push(hooks::summary_line(
                 s.name.as_str(),
