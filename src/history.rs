@@ -1300,20 +1300,9 @@ fn walk_history_from(
 
 /// The `list` numbers of every session in `sessions`, from the aggregates `walked` brought up
 /// to date in `cache`, where they hold. `None` when a damaged cache would need a walk of all
-/// history that `walked` did not allow.
+/// history that `walked` did not allow. With `keep`, the listing holds the aggregates its
+/// summaries come from.
 pub fn listing(
-    repo: &Repo,
-    walked: Walked,
-    sessions: &[Session],
-    config: &Config,
-    cache: &mut Cache,
-    file: Option<&CacheFile>,
-) -> Result<Option<Listing>> {
-    listing_kept(repo, walked, sessions, config, cache, file, false)
-}
-
-/// As [`listing`]; with `keep`, the listing holds the aggregates its summaries come from.
-fn listing_kept(
     repo: &Repo,
     walked: Walked,
     sessions: &[Session],
@@ -1369,7 +1358,7 @@ fn listing_kept(
         let Some(again) = walk_history(repo, cache, file, progress)? else {
             return Ok(None);
         };
-        return listing_kept(repo, again, sessions, config, cache, file, keep);
+        return listing(repo, again, sessions, config, cache, file, keep);
     }
     timings.push(("summaries", clock.elapsed()));
     Ok(Some(Listing {
@@ -1396,7 +1385,7 @@ pub fn cached_listing(
         return Ok(None);
     }
     match walk_history_from(repo, refs, cache, Some(file), None)? {
-        Some(walked) => listing_kept(repo, walked, sessions, config, cache, Some(file), true),
+        Some(walked) => listing(repo, walked, sessions, config, cache, Some(file), true),
         None => Ok(None),
     }
 }
@@ -1537,6 +1526,7 @@ id = "m2"
             &Config::default(),
             cache,
             Some(file),
+            false,
         )
         .expect("listing")
         .expect("a listing")

@@ -77,6 +77,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         &ctx.config,
         &mut cache,
         file_used,
+        false,
     )?
     .ok_or_else(unreadable)?;
     trace.phases("listing", &listing.timings);

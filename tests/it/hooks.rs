@@ -1323,12 +1323,14 @@ fn commit_msg_is_spared_a_start_when_prepare_commit_msg_checked_the_message() {
     assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stderr));
     assert_eq!(started(&log), ["commit-msg"]);
 
-    // Uninstalling takes the last mark away with the hooks.
+    // Uninstalling takes the last mark, and the last lines for post-commit, away with the
+    // hooks.
     commit_with(&repo, &["-m", "Last"], with_path);
     let mark = repo.path.join(".git/COMMIT_EDITMSG.git-session-checked");
-    assert!(mark.exists());
+    let ahead = repo.path.join(".git/COMMIT_EDITMSG.git-session-progress");
+    assert!(mark.exists() && ahead.exists());
     repo.run(&["hooks", "uninstall"]).success();
-    assert!(!mark.exists());
+    assert!(!mark.exists() && !ahead.exists());
 }
 
 #[test]
@@ -1478,12 +1480,6 @@ fn post_commit_prints_the_lines_prepare_commit_msg_worked_out() {
     assert!(out.status.success());
     assert_eq!(started(&log), ["post-commit"]);
     assert!(!text(&out.stderr).contains("99%"), "{}", text(&out.stderr));
-
-    // Uninstalling takes them away with the hooks.
-    commit_with(&repo, &["-m", "Last"], with_path);
-    assert!(ahead.exists());
-    repo.run(&["hooks", "uninstall"]).success();
-    assert!(!ahead.exists());
 }
 
 #[test]
