@@ -795,21 +795,29 @@ fn blockers_tie(session: &Session, commits: &[CommitInfo]) -> bool {
 
 /// As [`with_next_commit`], for a session the cache answers for: its `aggregate` with HEAD as
 /// it is, and the commit about to be made folded in as a walk folds it in. `None` as there,
-/// when the commit names the session more than one way, and when the session has blockers
-/// and the commit moves its branch (`moves_branch`): the cache ranks the branch rule's commits
-/// anew each time the branch moves, so which of two events of the same second wins may change
-/// with the commit. Whether the session may hold this very commit already is the caller's to
-/// know (the memo's verdict, with only HEAD moved).
+/// when the commit names the session more than one way, or under the other of its name and id
+/// than the one `cache` holds it under (it is then counted commit by commit, which may order
+/// ties otherwise). Also when the session has blockers and the commit moves its branch
+/// (`moves_branch`: the cache ranks the branch rule's commits anew each time the branch
+/// moves), or a blocker event of the commit's second or later (commits the cache has not
+/// ranked yet are met in another order once the commit is a tip). Whether the session may hold
+/// this very commit already is the caller's to know (the memo's verdict, with only HEAD moved).
 pub fn aggregate_with_next_commit(
     session: &Session,
     config: &Config,
+    cache: &Cache,
     aggregate: &Aggregate,
     links: &Links,
     commit_time: i64,
     moves_branch: bool,
 ) -> Option<Aggregate> {
+    let recent_blocker = aggregate
+        .blockers
+        .values()
+        .any(|b| b.at.time >= commit_time - 1);
     if unknowable_before(session, config, links, commit_time)
         || (moves_branch && !aggregate.blockers.is_empty())
+        || recent_blocker
     {
         return None;
     }
@@ -826,14 +834,24 @@ pub fn aggregate_with_next_commit(
     let mut next = aggregate.clone();
     match keys[..] {
         [] => {}
-        [key] => next.add(
-            Moment {
-                time: commit_time,
-                author_time: commit_time,
-                rank: i64::MAX,
-            },
-            crate::aggregate::events_under(links, key),
-        ),
+        [key] => {
+            let other = if crate::aggregate::normal_key(key) == id {
+                session.name.as_str()
+            } else {
+                id.as_str()
+            };
+            if cache.aggregates.get(other).is_some_and(|a| !a.is_empty()) {
+                return None;
+            }
+            next.add(
+                Moment {
+                    time: commit_time,
+                    author_time: commit_time,
+                    rank: i64::MAX,
+                },
+                crate::aggregate::events_under(links, key),
+            )
+        }
         _ => return None,
     }
     Some(next)
@@ -1643,9 +1661,11 @@ id = "m2"
         // Folded into the cache's aggregate as a walk would fold it.
         let mut aggregate = Aggregate::default();
         aggregate.add(Moment::default(), std::iter::empty());
+        let cache = Cache::default();
         let folded = aggregate_with_next_commit(
             &session,
             &config,
+            &cache,
             &aggregate,
             &links("Two\n\nSession: s\nMilestone-Done: s/m2\n"),
             now,
@@ -1656,7 +1676,8 @@ id = "m2"
         assert_eq!(folded.summary(&session).milestones_done, 1);
         let twice = links("Two\n\nSession: s\nSession: 0190a4f2-4dc7-7c05-89c9-763c73f606bd\n");
         assert!(
-            aggregate_with_next_commit(&session, &config, &aggregate, &twice, now, false).is_none()
+            aggregate_with_next_commit(&session, &config, &cache, &aggregate, &twice, now, false)
+                .is_none()
         );
         // A session with blockers, on its branch: the cache ranks the branch rule's commits
         // anew when the branch moves.
@@ -1664,10 +1685,35 @@ id = "m2"
         let opened = links("A\n\nSession: s\nBlocker: #x down\n");
         blocked.add(Moment::default(), opened.events.iter());
         let plain = links("Two\n\nSession: s\n");
-        let on_branch =
-            |moves| aggregate_with_next_commit(&session, &config, &blocked, &plain, now, moves);
+        let on_branch = |moves| {
+            aggregate_with_next_commit(&session, &config, &cache, &blocked, &plain, now, moves)
+        };
         assert!(on_branch(true).is_none());
         assert_eq!(on_branch(false).map(|a| a.commits), Some(2));
+        // A blocker event of the commit's second: the cache has not ranked all of it yet.
+        let mut fresh = Aggregate::default();
+        let at = Moment {
+            time: now,
+            ..Moment::default()
+        };
+        fresh.add(at, opened.events.iter());
+        assert!(
+            aggregate_with_next_commit(&session, &config, &cache, &fresh, &plain, now, false)
+                .is_none()
+        );
+        // Held under the session's name, named now by its id: counted one by one after it.
+        let mut by_name = Cache::default();
+        by_name
+            .aggregates
+            .aggregate("s")
+            .add(Moment::default(), std::iter::empty());
+        let by_id = links("Two\n\nSession: 0190a4f2-4dc7-7c05-89c9-763c73f606bd\n");
+        let next = |cache: &Cache, named: &Links| {
+            aggregate_with_next_commit(&session, &config, cache, &aggregate, named, now, false)
+        };
+        assert!(next(&by_name, &by_id).is_none());
+        assert!(next(&by_name, &plain).is_some());
+        assert!(next(&cache, &by_id).is_some());
         // Two commits with events of one blocker in one second: their order is the walk's.
         let tied = |second: i64| {
             let mut a =

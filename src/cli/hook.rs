@@ -955,6 +955,7 @@ fn progress_ahead(
             let next = history::aggregate_with_next_commit(
                 s,
                 config,
+                &cache,
                 aggregate.as_ref()?,
                 &found,
                 commit_time,
