@@ -446,7 +446,9 @@ fn main() {
     // post-commit has to walk), and after one made through them, as when committing normally
     // (post-commit builds on what it kept of its last walk).
     let mut times: [Vec<Duration>; 6] = Default::default();
-    let runs = o.runs.max(5) * 2;
+    // A commit takes milliseconds, and this machine's bursts move single ones by as much:
+    // twenty of each make a median that holds from run to run.
+    let runs = o.runs.max(5) * 4;
     for n in 0..runs {
         times[0].push(git_commit(Some(&no_hooks), 6 * n));
         times[1].push(git_commit(Some(&noop), 6 * n + 1));
@@ -618,7 +620,7 @@ fn main() {
     };
 
     println!(
-        "git-session scale benchmark: {commits} commits, {sessions} session files, median of {} runs",
+        "git-session scale benchmark: {commits} commits, {sessions} session files, median of {} runs ({runs} of each commit)",
         o.runs
     );
     println!("machine: {cpu}, {cores} cores; {git_version}");
