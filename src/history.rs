@@ -780,10 +780,12 @@ pub fn with_next_commit(
 fn blockers_tie(session: &Session, commits: &[CommitInfo]) -> bool {
     let mut marks: Vec<(&str, i64, i64, CommitId)> = Vec::new();
     for c in commits {
-        for e in c.events_for(session) {
-            if let links::Event::Blocker { tag, .. } | links::Event::BlockerResolved { tag } = e {
-                marks.push((tag, c.commit_time, c.author_time, c.id));
-            }
+        for tag in c
+            .events_for(session)
+            .into_iter()
+            .filter_map(|e| e.blocker_tag())
+        {
+            marks.push((tag, c.commit_time, c.author_time, c.id));
         }
     }
     marks.sort_unstable();
@@ -868,14 +870,8 @@ fn near(a: i64, b: i64) -> bool {
 /// at the session's bound.
 fn unknowable_before(session: &Session, config: &Config, links: &Links, commit_time: i64) -> bool {
     let since = session.created.timestamp() - config.clock_skew_secs;
-    let blocker = |e: &links::Event| {
-        matches!(
-            e,
-            links::Event::Blocker { .. } | links::Event::BlockerResolved { .. }
-        )
-    };
     links.named_sessions().next().is_none()
-        || links.events.iter().any(blocker)
+        || links.events.iter().any(|e| e.blocker_tag().is_some())
         || near(since, commit_time)
         || commit_time < since
 }

@@ -79,6 +79,14 @@ impl Event {
         }
     }
 
+    /// The blocker this event opens or closes, if any.
+    pub fn blocker_tag(&self) -> Option<&str> {
+        match self {
+            Event::Blocker { tag, .. } | Event::BlockerResolved { tag } => Some(tag),
+            _ => None,
+        }
+    }
+
     /// The milestone this event is about, if any.
     pub fn milestone(&self) -> Option<&str> {
         match self {

@@ -169,10 +169,15 @@ pub struct Commit<'a> {
 impl Commit<'_> {
     /// The first line of the message, as `git log --oneline` shows it.
     pub fn summary(&self) -> String {
-        let msg = crate::trailer::skip_blank_lines(&self.message);
-        let line = msg.split(|&c| c == b'\n').next().unwrap_or_default();
-        String::from_utf8_lossy(line).trim_end().to_string()
+        summary_of(&self.message)
     }
+}
+
+/// The first line of a commit message, as `git log --oneline` shows it.
+pub fn summary_of(message: &[u8]) -> String {
+    let msg = crate::trailer::skip_blank_lines(message);
+    let line = msg.split(|&c| c == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(line).trim_end().to_string()
 }
 
 /// Parses a raw commit object. Malformed headers give empty values, never a failure: history is
