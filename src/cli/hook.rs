@@ -6,7 +6,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use git_session::cache::CacheFile;
+use git_session::cache::{Cache, CacheFile};
 use git_session::config::Config;
 use git_session::error::{Error, Result};
 use git_session::history::{self, Recent};
@@ -241,24 +241,27 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
         false,
         false,
     ) {
-        let pid = mark_checked(&marker);
+        let git = git_pid();
+        leave_for_scripts(&marker, git, &[]);
         trace.mark("message checked");
         if let Some(lines) = known
             .as_ref()
             .and_then(|known| progress_ahead(&stamped, known, file, &mut trace))
         {
-            leave_lines(&ahead, pid, &lines);
+            leave_for_scripts(&ahead, git, &lines);
             trace.mark("post-commit lines left");
         }
     }
     Ok(())
 }
 
-/// Leaves the post-commit lines for the script: git's process id, then the lines. Nothing
-/// (rather than half) when it cannot be written.
-fn leave_lines(path: &Path, pid: u32, lines: &[String]) {
+/// Leaves for the other scripts, beside the message: git's process id, then `lines` (the mark
+/// of [`hooks::CHECKED_SUFFIX`] has none; the post-commit lines of [`hooks::AHEAD_SUFFIX`]).
+/// Nothing rather than half when it cannot be written: a file not left costs only a start of
+/// git-session.
+fn leave_for_scripts(path: &Path, git: u32, lines: &[String]) {
     use std::io::Write;
-    let mut text = format!("{pid}\n");
+    let mut text = format!("{git}\n");
     for line in lines {
         text.push_str(line);
         text.push('\n');
@@ -269,24 +272,8 @@ fn leave_lines(path: &Path, pid: u32, lines: &[String]) {
     }
 }
 
-/// Leaves git's process id in `marker` (see [`hooks::CHECKED_SUFFIX`]): as the script saw it,
-/// since a wrapper on PATH may start git-session as its own child, else this process's parent.
-/// A mark not written costs only a start of git-session.
-fn mark_checked(marker: &Path) -> u32 {
-    let git = git_pid();
-    #[cfg(unix)]
-    {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::File::create(marker) {
-            let _ = writeln!(f, "{git}");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = marker;
-    git
-}
-
-/// Git's process id, as the script saw it, else this process's parent's.
+/// Git's process id, as the script saw it (a wrapper on PATH may start git-session as its own
+/// child), else this process's parent's.
 fn git_pid() -> u32 {
     let from_script = std::env::var("GIT_SESSION_GIT_PID")
         .ok()
@@ -552,10 +539,12 @@ fn judge(
     let Some(known) = known else {
         return Ok(Verdict::Pass);
     };
+    let defaulted;
     let config = if warn {
-        config_or_default(&known.store, "commit-msg")
+        defaulted = config_or_default(&known.store, "commit-msg");
+        &defaulted
     } else {
-        known.config()?.clone()
+        known.config()?
     };
     let branch = current_branch(repo);
     let named = check::named_sessions(&trailers);
@@ -567,7 +556,7 @@ fn judge(
     let mut findings = Vec::new();
     let mut broken = Vec::new();
     for named in named {
-        match lookup(repo, known, &config, &named) {
+        match lookup(repo, known, config, &named) {
             Ok(Some(s)) if !sessions.iter().any(|k| k.name == s.name) => sessions.push(s),
             Ok(_) => {}
             Err(e) => {
@@ -750,12 +739,7 @@ fn post_commit() -> Result<()> {
                 hooks::summary_line(s.name.as_str(), summary, &events_for(s))
             );
         }
-        if listing.changed
-            && let Some(_lock) = git_session::store::Lock::try_acquire(&store.lock_path())
-        {
-            cache.written_at = chrono::Utc::now().timestamp();
-            let _ = file.save(&cache);
-        }
+        keep_cache(store, &file, &mut cache, listing.changed);
         return Ok(());
     }
     for s in &long {
@@ -877,14 +861,7 @@ fn progress_ahead(
     {
         return None;
     }
-    let summary = String::from_utf8_lossy(
-        trailer::skip_blank_lines(&stamped.message)
-            .split(|&c| c == b'\n')
-            .next()
-            .unwrap_or_default(),
-    )
-    .trim_end()
-    .to_string();
+    let summary = git_session::repo::summary_of(&stamped.message);
     let now = now().ok()?;
     let memo_file = MemoFile::new(&state_dir(repo));
     let memos = if prefs.cache {
@@ -894,91 +871,123 @@ fn progress_ahead(
     };
     trace.mark("memo loaded");
     let refs = repo.ref_snapshot_with_head(Some(head)).ok()?;
-    let mut lines = Vec::new();
+    // `None` once only the commit can tell; the memos and the cache are kept all the same, so
+    // that post-commit, which then works the lines out, does not walk again.
+    let mut lines = Some(Vec::new());
     let mut kept = Vec::new();
     let mut long = Vec::new();
     for s in &targets {
         let memo = memos.iter().find(|m| m.session() == s.name.as_str());
-        let before =
-            match history::session_commits_after_commit(repo, s, config, WALK_BUDGET, memo, &refs)
-                .ok()?
-            {
-                Recent::Found(before) => before,
+        match history::session_commits_after_commit(repo, s, config, WALK_BUDGET, memo, &refs)
+            .ok()?
+        {
+            Recent::Found(before) => {
+                trace.mark(if before.stepped {
+                    "commits from the memo and HEAD"
+                } else {
+                    "commits from a walk"
+                });
+                // One commit more must leave post-commit's walk within its budget (with one
+                // to spare).
+                let commits = (lines.is_some() && before.coverage.visited + 1 < WALK_BUDGET)
+                    .then(|| {
+                        history::with_next_commit(
+                            s,
+                            config,
+                            &before,
+                            found.clone(),
+                            summary.clone(),
+                            commit_time,
+                        )
+                    })
+                    .flatten();
+                match (&mut lines, commits) {
+                    (Some(lines), Some(commits)) => {
+                        if before.coverage.truncated_at.is_empty() {
+                            let p = progress::derive(s, &commits, estimate(config), now);
+                            lines.push(hooks::progress_line(
+                                s.name.as_str(),
+                                &p,
+                                &events_for(&found, s),
+                            ));
+                        }
+                    }
+                    _ => lines = None,
+                }
+                kept.extend(before.memo);
+            }
+            Recent::Long { memo, walked } => {
+                trace.mark(if walked {
+                    "longer than a walk"
+                } else {
+                    "longer than a walk, as the memo says"
+                });
+                kept.push(memo);
                 // Found long by a walk now, the session's history may hold anything new,
                 // this very commit among it, made before byte for byte.
-                Recent::Long { walked: true, .. } => return None,
-                Recent::Long { memo, .. } => {
-                    trace.mark("longer than a walk, as the memo says");
-                    kept.push(memo);
+                if walked {
+                    lines = None;
+                } else {
                     long.push(s.clone());
-                    continue;
                 }
-            };
-        trace.mark(if before.stepped {
-            "commits from the memo and HEAD"
-        } else {
-            "commits from a walk"
-        });
-        // One commit more must leave post-commit's walk within its budget (with one to spare).
-        if before.coverage.visited + 1 >= WALK_BUDGET {
-            return None;
+            }
         }
-        let commits = history::with_next_commit(
-            s,
-            config,
-            &before,
-            found.clone(),
-            summary.clone(),
-            commit_time,
-        )?;
-        if before.coverage.truncated_at.is_empty() {
-            let p = progress::derive(s, &commits, estimate(config), now);
-            lines.push(hooks::progress_line(
-                s.name.as_str(),
-                &p,
-                &events_for(&found, s),
-            ));
-        }
-        kept.extend(before.memo);
     }
-    if !long.is_empty() {
+    if let Some(done) = &mut lines
+        && !long.is_empty()
+    {
         // As post-commit answers for them: from the cache, brought up to HEAD as it is.
         let file = CacheFile::new(&state_dir(repo));
-        let mut cache = file.load().filter(|_| prefs.cache)?;
-        let listing =
-            history::cached_listing(repo, &long, config, &mut cache, &file, &refs).ok()??;
-        if !listing.coverage.truncated_at.is_empty() {
-            return None;
-        }
-        for (s, aggregate) in long.iter().zip(&listing.aggregates) {
-            let moves_branch = s.branch != s.base && Some(&s.branch) == branch.as_ref();
-            let next = history::aggregate_with_next_commit(
-                s,
-                config,
-                &cache,
-                aggregate.as_ref()?,
-                &found,
-                commit_time,
-                moves_branch,
-            )?;
-            lines.push(hooks::summary_line(
-                s.name.as_str(),
-                &next.summary(s),
-                &events_for(&found, s),
-            ));
+        let listing = file.load().filter(|_| prefs.cache).and_then(|mut cache| {
+            let listing =
+                history::cached_listing(repo, &long, config, &mut cache, &file, &refs).ok()??;
+            keep_cache(&known.store, &file, &mut cache, listing.changed);
+            Some((listing, cache))
+        });
+        let summaries = listing.and_then(|(listing, cache)| {
+            if !listing.coverage.truncated_at.is_empty() {
+                return None;
+            }
+            long.iter()
+                .zip(&listing.aggregates)
+                .map(|(s, aggregate)| {
+                    let moves_branch = s.branch != s.base && Some(&s.branch) == branch.as_ref();
+                    let next = history::aggregate_with_next_commit(
+                        s,
+                        config,
+                        &cache,
+                        aggregate.as_ref()?,
+                        &found,
+                        commit_time,
+                        moves_branch,
+                    )?;
+                    Some(hooks::summary_line(
+                        s.name.as_str(),
+                        &next.summary(s),
+                        &events_for(&found, s),
+                    ))
+                })
+                .collect::<Option<Vec<String>>>()
+        });
+        match summaries {
+            Some(more) => done.extend(more),
+            None => lines = None,
         }
         trace.mark("the cache's aggregates and this commit");
-        if listing.changed
-            && let Some(_lock) = store::Lock::try_acquire(&known.store.lock_path())
-        {
-            cache.written_at = chrono::Utc::now().timestamp();
-            let _ = file.save(&cache);
-        }
     }
     if prefs.cache && !kept.is_empty() {
         let _ = memo_file.save(&kept);
     }
-    Some(lines)
+    lines
+}
+
+/// Writes the cache when bringing it up to date changed it and no other git-session holds it:
+/// otherwise the next hook, or `list`, walks those commits again.
+fn keep_cache(store: &Store, file: &CacheFile, cache: &mut Cache, changed: bool) {
+    if changed && let Some(_lock) = store::Lock::try_acquire(&store.lock_path()) {
+        cache.written_at = chrono::Utc::now().timestamp();
+        let _ = file.save(cache);
+    }
 }
 
 /// Whether the hooks around this script are all ours, as installed, with no hook chained: no

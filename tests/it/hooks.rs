@@ -953,10 +953,18 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
     repo.run(&["hooks", "install"]).success();
     let old = "s-000001";
     let msg = format!("More\n\nSession: {old}\nEffort: 5m\n");
-    let out = commit(&repo, &["-m", &msg]);
+    let out = commit_with(&repo, &["-m", &msg], |c| {
+        c.env("GIT_SESSION_TRACE", "1");
+    });
     let err = text(&out.stderr);
     assert!(
         err.contains(&format!("{old}: run 'git session list' once")),
+        "{err}"
+    );
+    // prepare-commit-msg spent the walk and kept its verdict: post-commit does not walk again.
+    assert_eq!(err.matches("ms  longer than a walk\n").count(), 1, "{err}");
+    assert!(
+        err.contains("longer than a walk, as the memo says"),
         "{err}"
     );
     // With the cache, the line shows what list shows. The first commit's walk found the
