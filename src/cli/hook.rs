@@ -692,28 +692,17 @@ fn post_commit() -> Result<()> {
     let refs = repo.ref_snapshot_with_head(Some(head))?;
     for s in &targets {
         let memo = memos.iter().find(|m| m.session() == s.name.as_str());
-        match history::session_commits_after_commit(&repo, s, &config, WALK_BUDGET, memo, &refs)? {
-            Recent::Found(found) => {
-                trace.mark(if found.stepped {
-                    "commits from the memo and HEAD"
-                } else {
-                    "commits from a walk"
-                });
-                if found.coverage.truncated_at.is_empty() {
-                    let p = progress::derive(s, &found.commits, estimate(&config), now);
-                    err_line!(
-                        "{}",
-                        hooks::progress_line(s.name.as_str(), &p, &events_for(s))
-                    );
+        let recent =
+            history::session_commits_after_commit(&repo, s, &config, WALK_BUDGET, memo, &refs)?;
+        mark_recent(&mut trace, &recent);
+        match recent {
+            Recent::Found(after) => {
+                if after.coverage.truncated_at.is_empty() {
+                    err_line!("{}", progress_line(s, &after.commits, &config, now, &found));
                 }
-                kept.extend(found.memo);
+                kept.extend(after.memo);
             }
-            Recent::Long { memo, walked } => {
-                trace.mark(if walked {
-                    "longer than a walk"
-                } else {
-                    "longer than a walk, as the memo says"
-                });
+            Recent::Long { memo, .. } => {
                 kept.push(memo);
                 long.push(s.clone());
             }
@@ -791,11 +780,31 @@ fn events_for<'a>(found: &'a links::Links, s: &Session) -> Vec<&'a links::Event>
         .collect()
 }
 
-fn estimate(config: &Config) -> progress::Estimate {
-    progress::Estimate {
+/// The post-commit line of a recent session from its `commits`, with the events of the
+/// message (`links`) the commit carries.
+fn progress_line(
+    s: &Session,
+    commits: &[progress::CommitInfo],
+    config: &Config,
+    now: chrono::DateTime<chrono::FixedOffset>,
+    links: &links::Links,
+) -> String {
+    let estimate = progress::Estimate {
         max_gap_secs: config.estimate_max_gap_secs,
         first_commit_secs: config.estimate_first_commit_secs,
-    }
+    };
+    let p = progress::derive(s, commits, estimate, now);
+    hooks::progress_line(s.name.as_str(), &p, &events_for(links, s))
+}
+
+/// Says in the trace how a session's commits were found.
+fn mark_recent(trace: &mut super::Trace, recent: &Recent) {
+    trace.mark(match recent {
+        Recent::Found(f) if f.stepped => "commits from the memo and HEAD",
+        Recent::Found(_) => "commits from a walk",
+        Recent::Long { walked: true, .. } => "longer than a walk",
+        Recent::Long { .. } => "longer than a walk, as the memo says",
+    });
 }
 
 /// The lines post-commit prints for the commit git is about to make of `stamped`'s message,
@@ -878,15 +887,12 @@ fn progress_ahead(
     let mut long = Vec::new();
     for s in &targets {
         let memo = memos.iter().find(|m| m.session() == s.name.as_str());
-        match history::session_commits_after_commit(repo, s, config, WALK_BUDGET, memo, &refs)
-            .ok()?
-        {
+        let recent =
+            history::session_commits_after_commit(repo, s, config, WALK_BUDGET, memo, &refs)
+                .ok()?;
+        mark_recent(trace, &recent);
+        match recent {
             Recent::Found(before) => {
-                trace.mark(if before.stepped {
-                    "commits from the memo and HEAD"
-                } else {
-                    "commits from a walk"
-                });
                 // One commit more must leave post-commit's walk within its budget (with one
                 // to spare).
                 let commits = (lines.is_some() && before.coverage.visited + 1 < WALK_BUDGET)
@@ -904,12 +910,7 @@ fn progress_ahead(
                 match (&mut lines, commits) {
                     (Some(lines), Some(commits)) => {
                         if before.coverage.truncated_at.is_empty() {
-                            let p = progress::derive(s, &commits, estimate(config), now);
-                            lines.push(hooks::progress_line(
-                                s.name.as_str(),
-                                &p,
-                                &events_for(&found, s),
-                            ));
+                            lines.push(progress_line(s, &commits, config, now, &found));
                         }
                     }
                     _ => lines = None,
@@ -917,11 +918,6 @@ fn progress_ahead(
                 kept.extend(before.memo);
             }
             Recent::Long { memo, walked } => {
-                trace.mark(if walked {
-                    "longer than a walk"
-                } else {
-                    "longer than a walk, as the memo says"
-                });
                 kept.push(memo);
                 // Found long by a walk now, the session's history may hold anything new,
                 // this very commit among it, made before byte for byte.
