@@ -808,7 +808,7 @@ impl<T: Codec + PartialEq> PartialEq for Table<T> {
     }
 }
 
-fn encode_aggregate(e: &mut Enc, a: &Aggregate) {
+pub(crate) fn encode_aggregate(e: &mut Enc, a: &Aggregate) {
     e.u32(a.commits);
     e.i64(a.earliest);
     e.i64(a.latest);
@@ -835,7 +835,7 @@ fn encode_aggregate(e: &mut Enc, a: &Aggregate) {
     }
 }
 
-fn decode_aggregate(d: &mut Dec) -> Option<Aggregate> {
+pub(crate) fn decode_aggregate(d: &mut Dec) -> Option<Aggregate> {
     let commits = d.u32()?;
     let earliest = d.i64()?;
     let latest = d.i64()?;

@@ -17,7 +17,7 @@ use crate::cache::{BranchEntry, Cache, CacheFile, Table};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::links::{self, Links};
-use crate::memo::{Memo, MemoKey};
+use crate::memo::{Carried, Memo, MemoKey};
 use crate::progress::{CommitInfo, Tally};
 use crate::repo::{Commit, CommitId, IdSet, OLD_SLOP, Repo};
 use crate::session::Session;
@@ -467,12 +467,17 @@ pub fn session_commits_after_commit(
     // kept, not the commits.
     if let Some(m) = memo
         && m.visited >= budget
-        && still_long(repo, m, refs)
     {
-        return Ok(Recent::Long {
-            memo: Memo::long(key, refs, budget),
-            walked: false,
-        });
+        // Carried past them, the commits made since are known to be HEAD's line: still long.
+        let carried = carry(repo, session, config, m, refs);
+        if carried.is_some() || still_long(repo, m, refs) {
+            let mut memo = Memo::long(key, refs, budget);
+            memo.carried = carried;
+            return Ok(Recent::Long {
+                memo,
+                walked: false,
+            });
+        }
     }
     // Nothing moved since the memo's walk (a commit that failed after prepare-commit-msg
     // worked it out, say): a walk would meet what that one met.
@@ -795,29 +800,42 @@ fn blockers_tie(session: &Session, commits: &[CommitInfo]) -> bool {
         .any(|w| (w[0].0, w[0].1, w[0].2) == (w[1].0, w[1].1, w[1].2))
 }
 
-/// As [`with_next_commit`], for a session the cache answers for: its `aggregate` with HEAD as
-/// it is, and the commit about to be made folded in as a walk folds it in. `None` as there,
-/// when the commit names the session more than one way, or under the other of its name and id
-/// than the one `cache` holds it under (it is then counted commit by commit, which may order
-/// ties otherwise). Also when the session has blockers and the commit moves its branch
+/// A long session's [`Carried`] aggregate, as `cache` (brought up to the refs of the moment)
+/// gives it: `aggregate`, from the listing of that cache.
+pub fn carried_from_cache(session: &Session, cache: &Cache, aggregate: &Aggregate) -> Carried {
+    let used = |key: &str| cache.aggregates.get(key).is_some_and(|a| !a.is_empty());
+    Carried {
+        aggregate: aggregate.clone(),
+        by_name: used(session.name.as_str()),
+        by_id: used(&session.id_string()),
+    }
+}
+
+/// As [`with_next_commit`], for a session the cache answers for: its `carried` aggregate with
+/// one commit more, of `links` at `at`, folded in as a walk folds it in: for the commit about
+/// to be made, and for those the hooks saw made since the memo. `None` as there, when the
+/// commit names the session more than one way, or under the other of its name and id than the
+/// one history holds it under (it is then counted commit by commit, which may order ties
+/// otherwise). Also when the session has blockers and the commit moves its branch
 /// (`moves_branch`: the cache ranks the branch rule's commits anew each time the branch
 /// moves), or a blocker event of the commit's second or later (commits the cache has not
-/// ranked yet are met in another order once the commit is a tip). Whether the session may hold
-/// this very commit already is the caller's to know (the memo's verdict, with only HEAD moved).
-pub fn aggregate_with_next_commit(
+/// ranked yet are met in another order once the commit is a tip). The commit's own rank is
+/// never kept: one with blocker events is not folded in. Whether the session may hold this
+/// very commit already is the caller's to know (the memo's verdict, with only HEAD moved).
+pub fn carry_past(
     session: &Session,
     config: &Config,
-    cache: &Cache,
-    aggregate: &Aggregate,
+    carried: &Carried,
     links: &Links,
-    commit_time: i64,
+    at: Moment,
     moves_branch: bool,
-) -> Option<Aggregate> {
+) -> Option<Carried> {
+    let aggregate = &carried.aggregate;
     let recent_blocker = aggregate
         .blockers
         .values()
-        .any(|b| b.at.time >= commit_time - 1);
-    if unknowable_before(session, config, links, commit_time)
+        .any(|b| b.at.time >= at.time - 1);
+    if unknowable_before(session, config, links, at.time)
         || (moves_branch && !aggregate.blockers.is_empty())
         || recent_blocker
     {
@@ -833,30 +851,74 @@ pub fn aggregate_with_next_commit(
         .collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut next = aggregate.clone();
+    let mut next = carried.clone();
     match keys[..] {
         [] => {}
         [key] => {
-            let other = if crate::aggregate::normal_key(key) == id {
-                session.name.as_str()
-            } else {
-                id.as_str()
-            };
-            if cache.aggregates.get(other).is_some_and(|a| !a.is_empty()) {
+            let by_id = crate::aggregate::normal_key(key) == id;
+            if (by_id && carried.by_name) || (!by_id && carried.by_id) {
                 return None;
             }
-            next.add(
-                Moment {
-                    time: commit_time,
-                    author_time: commit_time,
-                    rank: i64::MAX,
-                },
-                crate::aggregate::events_under(links, key),
-            )
+            next.aggregate
+                .add(at, crate::aggregate::events_under(links, key));
+            if by_id {
+                next.by_id = true;
+            } else {
+                next.by_name = true;
+            }
         }
         _ => return None,
     }
     Some(next)
+}
+
+/// The memo's carried aggregate brought up to `refs`: past each commit HEAD moved down its
+/// line since the memo was kept, when only HEAD and its branch moved, none of those commits is
+/// a merge, and [`carry_past`] can fold each in. A commit on the base's branch changes what
+/// the branch rule ranks, as in the hooks' line ahead.
+fn carry(
+    repo: &Repo,
+    session: &Session,
+    config: &Config,
+    memo: &Memo,
+    refs: &[(String, CommitId)],
+) -> Option<Carried> {
+    const NEAR: usize = 64;
+    let carried = memo.carried.as_ref()?;
+    let (branch, was, is) = head_moved_alone(repo, &memo.refs, refs)?;
+    let cfg = repo.trailer_config();
+    let mut line = Vec::new();
+    let mut id = is;
+    while id != was {
+        if line.len() == NEAR {
+            return None;
+        }
+        let (parents, links, at) = repo
+            .with_commit(id, |c| {
+                let at = Moment {
+                    time: c.committer.time,
+                    author_time: c.author.time,
+                    rank: i64::MAX,
+                };
+                (c.parents.clone(), links::from_message(&c.message, cfg), at)
+            })
+            .ok()?;
+        let [parent] = parents[..] else {
+            return None;
+        };
+        line.push((links, at));
+        id = parent;
+    }
+    let split = session.branch != session.base;
+    if !line.is_empty() && split && session.base == branch {
+        return None;
+    }
+    let moves_branch = split && session.branch == branch;
+    line.iter()
+        .rev()
+        .try_fold(carried.clone(), |c, (links, at)| {
+            carry_past(session, config, &c, links, *at, moves_branch)
+        })
 }
 
 /// Git reads its clock after ours: a second later, perhaps.
@@ -1658,32 +1720,33 @@ id = "m2"
         let mut aggregate = Aggregate::default();
         aggregate.add(Moment::default(), std::iter::empty());
         let cache = Cache::default();
-        let folded = aggregate_with_next_commit(
-            &session,
-            &config,
+        let fold = |cache: &Cache, aggregate: &Aggregate, named: &Links, moves: bool| {
+            let at = Moment {
+                time: now,
+                author_time: now,
+                rank: i64::MAX,
+            };
+            let carried = carried_from_cache(&session, cache, aggregate);
+            carry_past(&session, &config, &carried, named, at, moves).map(|c| c.aggregate)
+        };
+        let folded = fold(
             &cache,
             &aggregate,
             &links("Two\n\nSession: s\nMilestone-Done: s/m2\n"),
-            now,
             true,
         )
         .expect("knowable");
         assert_eq!(folded.commits, 2);
         assert_eq!(folded.summary(&session).milestones_done, 1);
         let twice = links("Two\n\nSession: s\nSession: 0190a4f2-4dc7-7c05-89c9-763c73f606bd\n");
-        assert!(
-            aggregate_with_next_commit(&session, &config, &cache, &aggregate, &twice, now, false)
-                .is_none()
-        );
+        assert!(fold(&cache, &aggregate, &twice, false).is_none());
         // A session with blockers, on its branch: the cache ranks the branch rule's commits
         // anew when the branch moves.
         let mut blocked = Aggregate::default();
         let opened = links("A\n\nSession: s\nBlocker: #x down\n");
         blocked.add(Moment::default(), opened.events.iter());
         let plain = links("Two\n\nSession: s\n");
-        let on_branch = |moves| {
-            aggregate_with_next_commit(&session, &config, &cache, &blocked, &plain, now, moves)
-        };
+        let on_branch = |moves| fold(&cache, &blocked, &plain, moves);
         assert!(on_branch(true).is_none());
         assert_eq!(on_branch(false).map(|a| a.commits), Some(2));
         // A blocker event of the commit's second: the cache has not ranked all of it yet.
@@ -1693,10 +1756,7 @@ id = "m2"
             ..Moment::default()
         };
         fresh.add(at, opened.events.iter());
-        assert!(
-            aggregate_with_next_commit(&session, &config, &cache, &fresh, &plain, now, false)
-                .is_none()
-        );
+        assert!(fold(&cache, &fresh, &plain, false).is_none());
         // Held under the session's name, named now by its id: counted one by one after it.
         let mut by_name = Cache::default();
         by_name
@@ -1704,9 +1764,7 @@ id = "m2"
             .aggregate("s")
             .add(Moment::default(), std::iter::empty());
         let by_id = links("Two\n\nSession: 0190a4f2-4dc7-7c05-89c9-763c73f606bd\n");
-        let next = |cache: &Cache, named: &Links| {
-            aggregate_with_next_commit(&session, &config, cache, &aggregate, named, now, false)
-        };
+        let next = |cache: &Cache, named: &Links| fold(cache, &aggregate, named, false);
         assert!(next(&by_name, &by_id).is_none());
         assert!(next(&by_name, &plain).is_some());
         assert!(next(&cache, &by_id).is_some());

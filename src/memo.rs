@@ -3,10 +3,13 @@
 //! cache: [`crate::history::session_commits_after_commit`] uses it only when nothing the walk
 //! depended on has changed but the new commit, and walks afresh otherwise. A session whose walk
 //! was longer than post-commit's budget is kept as such, with no commits, so that the next
-//! commit asks the cache without spending the budget first.
+//! commit asks the cache without spending the budget first; once the cache has answered, the
+//! memo carries that session's aggregate from commit to commit, so that the next ones need
+//! neither the cache nor a walk.
 
 use std::path::{Path, PathBuf};
 
+use crate::aggregate::Aggregate;
 use crate::codec::{self, Dec, Enc};
 use crate::config::Config;
 use crate::links::{Event, Links};
@@ -16,7 +19,7 @@ use crate::session::Session;
 
 const MAGIC: &[u8; 8] = b"GSMEMO\0\0";
 /// Bumped whenever what a walk finds, how it orders it, or the layout changes.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// One session's walk: what it was for, the refs it started from, and what it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,19 @@ pub struct Memo {
     pub notes: Vec<String>,
     /// The session's commits the walk found, as it ranked them.
     pub commits: Vec<CommitInfo>,
+    /// For a session longer than the budget: its aggregate at `refs`, as the cache gives it.
+    pub carried: Option<Carried>,
+}
+
+/// A long session's aggregate as the cache has it at a memo's refs, carried by the hooks past
+/// each commit they see made (see [`crate::history::carry_past`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried {
+    pub aggregate: Aggregate,
+    /// Whether history names the session by its name, and by its id: a commit naming it by
+    /// the other one makes the cache count it commit by commit.
+    pub by_name: bool,
+    pub by_id: bool,
 }
 
 /// Everything of the session, the policy and the repository, but its refs, that decides which
@@ -118,6 +134,7 @@ impl Memo {
             visited: walk.visited,
             notes: walk.notes.clone(),
             commits: commits.to_vec(),
+            carried: None,
         }
     }
 
@@ -131,6 +148,7 @@ impl Memo {
             visited: budget,
             notes: Vec::new(),
             commits: Vec::new(),
+            carried: None,
         }
     }
 
@@ -172,6 +190,13 @@ impl Memo {
         for c in &self.commits {
             encode_commit(e, c);
         }
+        match &self.carried {
+            None => e.u8(0),
+            Some(c) => {
+                e.u8(1 | (u8::from(c.by_name) << 1) | (u8::from(c.by_id) << 2));
+                crate::cache::encode_aggregate(e, &c.aggregate);
+            }
+        }
     }
 
     fn decode(d: &mut Dec) -> Option<Memo> {
@@ -196,6 +221,15 @@ impl Memo {
             commits: (0..d.count()?)
                 .map(|_| decode_commit(d))
                 .collect::<Option<_>>()?,
+            carried: match d.u8()? {
+                0 => None,
+                flags if flags & 1 == 1 && flags < 8 => Some(Carried {
+                    by_name: flags & 2 != 0,
+                    by_id: flags & 4 != 0,
+                    aggregate: crate::cache::decode_aggregate(d)?,
+                }),
+                _ => return None,
+            },
         })
     }
 }
@@ -370,6 +404,7 @@ mod tests {
             visited: 2,
             notes: vec!["a note".into()],
             commits: vec![CommitInfo::sample(1, "a@x", 1_700_000_000, message), merge],
+            carried: None,
         }
     }
 
@@ -377,10 +412,29 @@ mod tests {
     fn memos_read_back_as_written() {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = MemoFile::new(dir.path());
+        let mut aggregate = Aggregate::default();
+        let links = crate::links::from_message(
+            b"x\n\nSession: s\nMilestone-Done: a\nTask-Done: a/t\nEffort: 1h\nBlocker: #k stuck\n",
+            &crate::trailer::TrailerConfig::default(),
+        );
+        let at = crate::aggregate::Moment {
+            time: 5,
+            author_time: 4,
+            rank: 3,
+        };
+        aggregate.add(at, links.events.iter());
         let memos = vec![
             sample(),
             Memo {
                 visited: 7,
+                ..sample()
+            },
+            Memo {
+                carried: Some(Carried {
+                    aggregate,
+                    by_name: false,
+                    by_id: true,
+                }),
                 ..sample()
             },
         ];

@@ -6,13 +6,14 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use git_session::aggregate::{Moment, Summary};
 use git_session::cache::{Cache, CacheFile};
 use git_session::config::Config;
 use git_session::error::{Error, Result};
 use git_session::history::{self, Recent};
 use git_session::hooks::{self, check, install, message};
 use git_session::links;
-use git_session::memo::MemoFile;
+use git_session::memo::{Memo, MemoFile};
 use git_session::name::Name;
 use git_session::progress;
 use git_session::repo::{Head, Repo};
@@ -708,34 +709,37 @@ fn post_commit() -> Result<()> {
             }
         }
     }
+    // A long session's line comes from the aggregate its memo carries, else from the cache,
+    // brought up to HEAD, which the memo then carries on.
+    let from_cache = carry_from_cache(&repo, store, &config, prefs.cache, &long, &mut kept, &refs)?;
     if prefs.cache && !kept.is_empty() {
         // A memo that cannot be written costs the next commit a walk, nothing more.
         let _ = memo_file.save(&kept);
         trace.mark("memo saved");
     }
-    if long.is_empty() {
-        return Ok(());
-    }
-    let file = CacheFile::new(&super::state_dir(&repo));
-    if let Some(mut cache) = file.load().filter(|_| prefs.cache)
-        && let Some(listing) =
-            history::cached_listing(&repo, &long, &config, &mut cache, &file, &refs)?
-        && listing.coverage.truncated_at.is_empty()
-    {
-        for (s, summary) in long.iter().zip(&listing.summaries) {
-            err_line!(
-                "{}",
-                hooks::summary_line(s.name.as_str(), summary, &events_for(s))
-            );
-        }
-        keep_cache(store, &file, &mut cache, listing.changed);
-        return Ok(());
-    }
     for s in &long {
-        err_line!(
-            "{}: run 'git session list' once, and the progress of long sessions shows here after each commit",
-            s.name
-        );
+        let carried = kept
+            .iter()
+            .find(|m| m.session() == s.name.as_str())
+            .and_then(|m| m.carried.as_ref());
+        let summary = match carried {
+            Some(c) => Some(c.aggregate.summary(s)),
+            None => from_cache
+                .iter()
+                .flatten()
+                .find(|(listed, _)| listed.name == s.name)
+                .map(|(_, summary)| *summary),
+        };
+        match summary {
+            Some(summary) => err_line!(
+                "{}",
+                hooks::summary_line(s.name.as_str(), &summary, &events_for(s))
+            ),
+            None => err_line!(
+                "{}: run 'git session list' once, and the progress of long sessions shows here after each commit",
+                s.name
+            ),
+        }
     }
     Ok(())
 }
@@ -803,6 +807,9 @@ fn mark_recent(trace: &mut super::Trace, recent: &Recent) {
         Recent::Found(f) if f.stepped => "commits from the memo and HEAD",
         Recent::Found(_) => "commits from a walk",
         Recent::Long { walked: true, .. } => "longer than a walk",
+        Recent::Long { memo, .. } if memo.carried.is_some() => {
+            "longer than a walk, as the memo says, with its aggregate"
+        }
         Recent::Long { .. } => "longer than a walk, as the memo says",
     });
 }
@@ -929,52 +936,100 @@ fn progress_ahead(
             }
         }
     }
-    if let Some(done) = &mut lines
-        && !long.is_empty()
-    {
-        // As post-commit answers for them: from the cache, brought up to HEAD as it is.
-        let file = CacheFile::new(&state_dir(repo));
-        let listing = file.load().filter(|_| prefs.cache).and_then(|mut cache| {
-            let listing =
-                history::cached_listing(repo, &long, config, &mut cache, &file, &refs).ok()??;
-            keep_cache(&known.store, &file, &mut cache, listing.changed);
-            Some((listing, cache))
-        });
-        let summaries = listing.and_then(|(listing, cache)| {
-            if !listing.coverage.truncated_at.is_empty() {
-                return None;
-            }
-            long.iter()
-                .zip(&listing.aggregates)
-                .map(|(s, aggregate)| {
-                    let moves_branch = s.branch != s.base && Some(&s.branch) == branch.as_ref();
-                    let next = history::aggregate_with_next_commit(
-                        s,
-                        config,
-                        &cache,
-                        aggregate.as_ref()?,
-                        &found,
-                        commit_time,
-                        moves_branch,
-                    )?;
-                    Some(hooks::summary_line(
-                        s.name.as_str(),
-                        &next.summary(s),
-                        &events_for(&found, s),
-                    ))
-                })
-                .collect::<Option<Vec<String>>>()
-        });
-        match summaries {
-            Some(more) => done.extend(more),
-            None => lines = None,
+    if lines.is_some() && !long.is_empty() {
+        // As post-commit answers for them: from the aggregates the memos carry, else from the
+        // cache brought up to HEAD as it is, which the memos then carry on.
+        if carry_from_cache(
+            repo,
+            &known.store,
+            config,
+            prefs.cache,
+            &long,
+            &mut kept,
+            &refs,
+        )
+        .is_ok_and(|listed| listed.is_some())
+        {
+            trace.mark("the cache's aggregates");
         }
-        trace.mark("the cache's aggregates and this commit");
+        let at = Moment {
+            time: commit_time,
+            author_time: commit_time,
+            rank: i64::MAX,
+        };
+        let more = long
+            .iter()
+            .map(|s| {
+                let memo = kept.iter().find(|m| m.session() == s.name.as_str())?;
+                let moves_branch = s.branch != s.base && Some(&s.branch) == branch.as_ref();
+                let next = history::carry_past(
+                    s,
+                    config,
+                    memo.carried.as_ref()?,
+                    &found,
+                    at,
+                    moves_branch,
+                )?;
+                Some(hooks::summary_line(
+                    s.name.as_str(),
+                    &next.aggregate.summary(s),
+                    &events_for(&found, s),
+                ))
+            })
+            .collect::<Option<Vec<String>>>();
+        match (&mut lines, more) {
+            (Some(done), Some(more)) => done.extend(more),
+            _ => lines = None,
+        }
+        trace.mark("long sessions' aggregates and this commit");
     }
     if prefs.cache && !kept.is_empty() {
         let _ = memo_file.save(&kept);
     }
     lines
+}
+
+/// Gives the memos in `kept` of the `long` sessions that carry no aggregate the one the
+/// cache, brought up to `refs`, holds (where it holds one exactly), and keeps the cache. The
+/// summaries of those sessions, in their order; `None` when nothing needed the cache, or it
+/// could not answer (none kept yet, rewritten history, a shallow clone's edge).
+fn carry_from_cache(
+    repo: &Repo,
+    store: &Store,
+    config: &Config,
+    use_cache: bool,
+    long: &[Session],
+    kept: &mut [Memo],
+    refs: &[(String, git_session::repo::CommitId)],
+) -> Result<Option<Vec<(Session, Summary)>>> {
+    let carries = |s: &Session, kept: &[Memo]| {
+        kept.iter()
+            .any(|m| m.session() == s.name.as_str() && m.carried.is_some())
+    };
+    let uncarried: Vec<Session> = long.iter().filter(|s| !carries(s, kept)).cloned().collect();
+    if uncarried.is_empty() || !use_cache {
+        return Ok(None);
+    }
+    let file = CacheFile::new(&state_dir(repo));
+    let Some(mut cache) = file.load() else {
+        return Ok(None);
+    };
+    let Some(listing) = history::cached_listing(repo, &uncarried, config, &mut cache, &file, refs)?
+    else {
+        return Ok(None);
+    };
+    keep_cache(store, &file, &mut cache, listing.changed);
+    if !listing.coverage.truncated_at.is_empty() {
+        return Ok(None);
+    }
+    for (s, aggregate) in uncarried.iter().zip(&listing.aggregates) {
+        if let Some(a) = aggregate
+            && let Some(memo) = kept.iter_mut().find(|m| m.session() == s.name.as_str())
+        {
+            memo.carried = Some(history::carried_from_cache(s, &cache, a));
+        }
+    }
+    Ok(Some(uncarried.into_iter().zip(listing.summaries).collect()))
 }
 
 /// Writes the cache when bringing it up to date changed it and no other git-session holds it:

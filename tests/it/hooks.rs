@@ -968,39 +968,140 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
         "{err}"
     );
     // With the cache, the line shows what list shows. The first commit's walk found the
-    // session too long, and the hook says so to the next ones, which go to the cache at once.
+    // session too long, and the hook says so to the next ones, which go to the cache at once;
+    // the memo then carries the session's aggregate from commit to commit, through commits
+    // made without the hooks too, and the cache is not read again.
     repo.run(&["list"]).success();
     let traced = |c: &mut Command| {
         c.env("GIT_SESSION_TRACE", "1");
     };
-    let done = format!("{msg}Milestone-Done: {old}/m2\n");
-    for msg in [&msg, &done] {
-        let out = commit_with(&repo, &["-m", msg], traced);
-        let err = text(&out.stderr);
-        assert!(
-            err.contains("longer than a walk, as the memo says"),
-            "{err}"
-        );
-        // Worked out by prepare-commit-msg, before the commit: the cache's numbers and this
-        // commit's trailers.
-        assert!(
-            err.contains("the cache's aggregates and this commit"),
-            "{err}"
-        );
-        let listed = repo.json(&["list"]);
+    let id = repo
+        .read(&format!(".sessions/{old}.toml"))
+        .lines()
+        .find_map(|l| l.strip_prefix("id = \""))
+        .expect("id line")
+        .trim_end_matches('"')
+        .to_string();
+    let want = || {
+        let listed = repo.json(&["list", "--no-cache"]);
         let entry = crate::harness::listed(&listed, old);
-        let want = format!(
+        let line = format!(
             "{old}: {}% · {}/{} milestones",
             (entry["progress"]["fraction"].as_f64().expect("fraction") * 100.0).floor(),
             entry["progress"]["milestones_done"],
             entry["progress"]["milestones_total"]
         );
+        let blockers = entry["open_blockers"].as_u64().expect("open blockers");
+        (line, blockers)
+    };
+    let shows_what_list_shows = |err: &str| {
+        let (want, blockers) = want();
         assert!(err.contains(&want), "{err}\nwant {want}");
+        let open = match blockers {
+            0 => String::new(),
+            1 => " · 1 open blocker\n".to_string(),
+            n => format!(" · {n} open blockers\n"),
+        };
+        assert_eq!(
+            err.contains(" open blocker"),
+            blockers > 0,
+            "{err}\nwant {blockers} open"
+        );
+        assert!(err.contains(&open), "{err}\nwant {open}");
+    };
+    let cache_file = repo.path.join(".git/git-session/cache");
+    let unhooked = |message: &str| {
+        let args = [
+            "-c",
+            "core.hooksPath=/dev/null",
+            "commit",
+            "-q",
+            "--allow-empty",
+        ];
+        let out = repo.git_with(&[&args[..], &["-m", message]].concat(), |_| {});
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    let steps = [
+        (msg.clone(), None, "the cache's aggregates"),
+        (
+            format!("{msg}Milestone-Done: {old}/m2\n"),
+            None,
+            "with its aggregate",
+        ),
+        (
+            format!("{msg}Milestone: m3\nEffort: 1h\n"),
+            Some(format!("Aside\n\nSession: {old}\nMilestone-Done: m3\n")),
+            "with its aggregate",
+        ),
+        (
+            format!("{msg}Milestone-Done: {old}/m4\n"),
+            Some("Elsewhere\n\nSession: s-000002\n".to_string()),
+            "with its aggregate",
+        ),
+        // A blocker's events are ranked by the cache's walk.
+        (
+            msg.clone(),
+            Some(format!("Stuck\n\nSession: {old}\nBlocker: #x stuck\n")),
+            "the cache's aggregates",
+        ),
+        (msg.clone(), None, "with its aggregate"),
+        // Named by id where history names it by name: counted commit by commit, by the cache.
+        (
+            format!("By id\n\nSession: {id}\nMilestone-Done: m5\n"),
+            None,
+            "post-commit",
+        ),
+    ];
+    for (message, before, via) in steps {
+        if let Some(before) = before {
+            repo.tick(60);
+            unhooked(&before);
+        }
+        repo.tick(60);
+        let cache_before = std::fs::read(&cache_file).expect("cache");
+        let out = commit_with(&repo, &["-m", &message], traced);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("longer than a walk, as the memo says"),
+            "{err}"
+        );
+        shows_what_list_shows(&err);
+        match via {
+            "with its aggregate" => {
+                assert!(
+                    err.contains("as the memo says, with its aggregate"),
+                    "{err}"
+                );
+                assert!(!err.contains("the cache's aggregates"), "{err}");
+                assert!(err.contains("long sessions' aggregates and this commit"));
+                assert_eq!(std::fs::read(&cache_file).expect("cache"), cache_before);
+            }
+            "post-commit" => assert!(err.contains("memo saved"), "{err}"),
+            mark => assert!(err.contains(mark), "{err}"),
+        }
+        // post-commit, run again, says the same.
+        let (printed, after) = line_and_post_commits(&repo, &out);
+        assert_eq!(printed, after);
     }
+    // An amend replaces HEAD, and a reset takes commits away: what the memo carried is for
+    // history that is gone. After the reset the cache, which counted them, needs list's walk.
+    commit_with(&repo, &["-m", &msg], |_| {});
+    let amended = format!("{msg}Milestone-Done: {old}/m6\n");
+    let out = commit_with(&repo, &["--amend", "-m", &amended], traced);
+    let err = text(&out.stderr);
+    assert!(!err.contains("with its aggregate"), "{err}");
+    shows_what_list_shows(&err);
+    repo.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    let out = commit_with(&repo, &["-m", &msg], traced);
+    let err = text(&out.stderr);
+    assert!(err.contains("run 'git session list' once"), "{err}");
+    repo.run(&["list"]).success();
+    let out = commit_with(&repo, &["-m", &msg], traced);
+    shows_what_list_shows(&text(&out.stderr));
     let listed = repo.json(&["list"]);
     let entry = crate::harness::listed(&listed, old);
     assert!(
-        entry["progress"]["milestones_done"].as_u64() >= Some(1),
+        entry["progress"]["milestones_done"].as_u64() >= Some(4),
         "{entry}"
     );
 }
