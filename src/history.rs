@@ -808,6 +808,8 @@ pub fn carried_from_cache(session: &Session, cache: &Cache, aggregate: &Aggregat
         aggregate: aggregate.clone(),
         by_name: used(session.name.as_str()),
         by_id: used(&session.id_string()),
+        newest: cache.newest,
+        newest_ids: cache.newest_ids.clone(),
     }
 }
 
@@ -874,8 +876,9 @@ pub fn carry_past(
 
 /// The memo's carried aggregate brought up to `refs`: past each commit HEAD moved down its
 /// line since the memo was kept, when only HEAD and its branch moved, none of those commits is
-/// a merge, and [`carry_past`] can fold each in. A commit on the base's branch changes what
-/// the branch rule ranks, as in the hooks' line ahead.
+/// a merge or one history held already (a fast-forward to another branch's commits), and
+/// [`carry_past`] can fold each in. A commit on the base's branch changes what the branch rule
+/// ranks, as in the hooks' line ahead.
 fn carry(
     repo: &Repo,
     session: &Session,
@@ -906,7 +909,7 @@ fn carry(
         let [parent] = parents[..] else {
             return None;
         };
-        line.push((links, at));
+        line.push((id, links, at));
         id = parent;
     }
     let split = session.branch != session.base;
@@ -914,11 +917,22 @@ fn carry(
         return None;
     }
     let moves_branch = split && session.branch == branch;
-    line.iter()
-        .rev()
-        .try_fold(carried.clone(), |c, (links, at)| {
-            carry_past(session, config, &c, links, *at, moves_branch)
-        })
+    let mut newest = Newest::new(carried.newest, carried.newest_ids.clone());
+    let mut next = carried.clone();
+    for (id, links, at) in line.iter().rev() {
+        // As the cache tells a new commit from one it covers.
+        let listed = |ids: &Vec<CommitId>| ids.contains(id);
+        let new = at.time > newest.time
+            || (at.time == newest.time && newest.ids.as_ref().is_some_and(|ids| !listed(ids)));
+        if !new {
+            return None;
+        }
+        newest.meet(at.time, *id);
+        next = carry_past(session, config, &next, links, *at, moves_branch)?;
+    }
+    next.newest = newest.time;
+    next.newest_ids = newest.finish();
+    Some(next)
 }
 
 /// Git reads its clock after ours: a second later, perhaps.

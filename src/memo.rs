@@ -49,6 +49,11 @@ pub struct Carried {
     /// the other one makes the cache count it commit by commit.
     pub by_name: bool,
     pub by_id: bool,
+    /// As [`crate::cache::Cache::newest`] and `newest_ids`, at `refs`: a commit HEAD moved to
+    /// since is new to history, and not one another ref reached already, when it is later, or
+    /// of that second and not listed.
+    pub newest: i64,
+    pub newest_ids: Option<Vec<CommitId>>,
 }
 
 /// Everything of the session, the policy and the repository, but its refs, that decides which
@@ -195,6 +200,14 @@ impl Memo {
             Some(c) => {
                 e.u8(1 | (u8::from(c.by_name) << 1) | (u8::from(c.by_id) << 2));
                 crate::cache::encode_aggregate(e, &c.aggregate);
+                e.i64(c.newest);
+                match &c.newest_ids {
+                    None => e.u8(0),
+                    Some(ids) => {
+                        e.u8(1);
+                        e.ids(ids);
+                    }
+                }
             }
         }
     }
@@ -227,6 +240,12 @@ impl Memo {
                     by_name: flags & 2 != 0,
                     by_id: flags & 4 != 0,
                     aggregate: crate::cache::decode_aggregate(d)?,
+                    newest: d.i64()?,
+                    newest_ids: match d.u8()? {
+                        0 => None,
+                        1 => Some(d.ids()?),
+                        _ => return None,
+                    },
                 }),
                 _ => return None,
             },
@@ -434,6 +453,8 @@ mod tests {
                     aggregate,
                     by_name: false,
                     by_id: true,
+                    newest: 9,
+                    newest_ids: Some(vec![CommitId([3; 20])]),
                 }),
                 ..sample()
             },

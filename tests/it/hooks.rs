@@ -1106,6 +1106,64 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
     );
 }
 
+/// The aggregate a memo carries for a long session is not carried past commits history held
+/// already: a fast-forward to another branch's commits, which the cache counted, goes to the
+/// cache again.
+#[test]
+fn a_long_session_after_a_fast_forward_goes_to_the_cache() {
+    let repo = crate::cache::generated(2600);
+    repo.run(&["hooks", "install"]).success();
+    let old = "s-000001";
+    let msg = format!("More\n\nSession: {old}\nEffort: 5m\n");
+    let traced = |c: &mut Command| {
+        c.env("GIT_SESSION_TRACE", "1");
+    };
+    repo.run(&["list"]).success();
+    commit(&repo, &["-m", &msg]);
+    repo.git(&["checkout", "-q", "-b", "aside"]);
+    repo.tick(600);
+    let aside = format!("Aside\n\nSession: {old}\nEffort: 2h\nMilestone-Done: m2\n");
+    let out = repo.git_with(
+        &[
+            "-c",
+            "core.hooksPath=/dev/null",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            &aside,
+        ],
+        |_| {},
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    repo.git(&["checkout", "-q", "main"]);
+    // post-commit run again, with the branch in history: the cache answers, and the memo
+    // carries its aggregate, the aside commit counted.
+    let again = repo.run_with(&["hook", "post-commit"], |c| {
+        c.env("GIT_SESSION_TRACE", "1");
+    });
+    again.success();
+    assert!(again.stderr().contains("memo saved"), "{}", again.stderr());
+    let memo = std::fs::read(repo.path.join(".git/git-session/post-commit")).expect("memo");
+    repo.git(&["merge", "-q", "--ff-only", "aside"]);
+    let out = commit_with(&repo, &["-m", &msg], traced);
+    let err = text(&out.stderr);
+    assert!(!memo.is_empty());
+    assert!(!err.contains("with its aggregate"), "{err}");
+    assert!(err.contains("the cache's aggregates"), "{err}");
+    let (printed, after) = line_and_post_commits(&repo, &out);
+    assert_eq!(printed, after);
+    let listed = repo.json(&["list", "--no-cache"]);
+    let entry = crate::harness::listed(&listed, old);
+    let want = format!(
+        "{old}: {}% · {}/{} milestones",
+        (entry["progress"]["fraction"].as_f64().expect("fraction") * 100.0).floor(),
+        entry["progress"]["milestones_done"],
+        entry["progress"]["milestones_total"]
+    );
+    assert!(printed.starts_with(&want), "{printed}\nwant {want}");
+}
+
 /// Regression: with the branch's session file broken, prepare-commit-msg silently stopped
 /// adding Session trailers.
 #[test]
