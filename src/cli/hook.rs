@@ -711,12 +711,13 @@ fn post_commit() -> Result<()> {
     }
     // A long session's line comes from the aggregate its memo carries, else from the cache,
     // brought up to HEAD, which the memo then carries on.
-    let from_cache = carry_from_cache(&repo, store, &config, prefs.cache, &long, &mut kept, &refs)?;
+    let from_cache = carry_from_cache(&repo, store, &config, prefs.cache, &long, &mut kept, &refs);
     if prefs.cache && !kept.is_empty() {
         // A memo that cannot be written costs the next commit a walk, nothing more.
         let _ = memo_file.save(&kept);
         trace.mark("memo saved");
     }
+    let from_cache = from_cache?;
     for s in &long {
         let carried = kept
             .iter()
