@@ -1521,14 +1521,14 @@ fn prepare_commit_msg_marks_a_checked_message_only_for_the_scripts() {
         }
         let out = cmd.output().expect("runs");
         assert!(out.status.success(), "{}", text(&out.stderr));
-        std::fs::read_to_string(&marker).ok()
+        std::fs::read_to_string(&marker).unwrap_or_default()
     };
     // Called by a hook manager, not through the script: no mark, as no script reads it.
-    assert_eq!(prepare("message", false), None);
+    assert_eq!(prepare("message", false), "");
     // Through the script: the process id of git as the script saw it.
-    assert_eq!(prepare("message", true).as_deref(), Some("4242\n"));
-    // A message it does not judge (a merge) removes the mark an earlier commit left.
-    assert_eq!(prepare("merge", true), None);
+    assert_eq!(prepare("message", true), "4242\n");
+    // A message it does not judge (a merge) empties the mark an earlier commit left.
+    assert_eq!(prepare("merge", true), "");
 }
 
 /// The progress line of the commit `out` made, and the one post-commit works out when run by
