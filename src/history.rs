@@ -418,7 +418,8 @@ pub fn session_commits_from(
 
 /// What [`session_commits_after_commit`] found.
 pub struct AfterCommit {
-    pub commits: Vec<CommitInfo>,
+    /// The session's commits, when no memo holds them (see [`AfterCommit::commits`]).
+    commits: Vec<CommitInfo>,
     pub coverage: Coverage,
     /// The memo of this answer; none for an answer from truncated history.
     pub memo: Option<Memo>,
@@ -492,7 +493,7 @@ pub fn session_commits_after_commit(
             ..Coverage::default()
         };
         return Ok(Recent::Found(AfterCommit {
-            commits: m.commits.clone(),
+            commits: Vec::new(),
             coverage,
             memo: Some(m.clone()),
             stepped: true,
@@ -541,16 +542,30 @@ impl AfterCommit {
         seen: &[CommitId],
         stepped: bool,
     ) -> AfterCommit {
-        // An answer from truncated history is none: nothing to build on.
-        let memo = coverage
-            .truncated_at
-            .is_empty()
-            .then(|| Memo::new(key, refs, &coverage, seen, &commits));
+        // An answer from truncated history is none: nothing to build on. The commits are
+        // kept once, in the memo when there is one: a hook's answer is copied no more.
+        if !coverage.truncated_at.is_empty() {
+            return AfterCommit {
+                commits,
+                coverage,
+                memo: None,
+                stepped,
+            };
+        }
+        let memo = Memo::new(key, refs, &coverage, seen, commits);
         AfterCommit {
-            commits,
+            commits: Vec::new(),
             coverage,
-            memo,
+            memo: Some(memo),
             stepped,
+        }
+    }
+
+    /// The session's commits, as the walk ranked them.
+    pub fn commits(&self) -> &[CommitInfo] {
+        match &self.memo {
+            Some(m) => &m.commits,
+            None => &self.commits,
         }
     }
 }
@@ -738,12 +753,13 @@ pub fn names_for(session: &Session, config: &Config, links: &Links, commit_time:
     !members.is_empty()
 }
 
-/// `before`'s commits, the session's with HEAD as it is, and the commit about to be made on
-/// HEAD of `links` (first line `summary`), committed at `commit_time`, if it counts: what
-/// post-commit will find after it. Only the numbers of the post-commit line are sure to be
-/// right: the commit has no id yet, and its author is left out. `None` when only the commit
-/// itself can tell (see [`unknowable_before`]), or when it may be a commit of the session made
-/// again byte for byte, as one of the same second and subject may be.
+/// The commit about to be made on HEAD of `links` (first line `summary`), committed at
+/// `commit_time`, if it counts for the session: with `before`'s commits (the session's with
+/// HEAD as it is) after them, what post-commit will find after it. Only the numbers of the
+/// post-commit line are sure to be right: the commit has no id yet, and its author is left
+/// out. `None` when only the commit itself can tell (see [`unknowable_before`]), or when it
+/// may be a commit of the session made again byte for byte, as one of the same second and
+/// subject may be.
 pub fn with_next_commit(
     session: &Session,
     config: &Config,
@@ -751,19 +767,18 @@ pub fn with_next_commit(
     links: Links,
     summary: String,
     commit_time: i64,
-) -> Option<Vec<CommitInfo>> {
+) -> Option<Option<CommitInfo>> {
+    let commits = before.commits();
     if unknowable_before(session, config, &links, commit_time)
-        || before
-            .commits
+        || commits
             .iter()
             .any(|c| near(c.commit_time, commit_time) && c.summary == summary)
-        || blockers_tie(session, &before.commits)
+        || blockers_tie(session, commits)
     {
         return None;
     }
-    let mut commits = before.commits.clone();
-    if names_for(session, config, &links, commit_time) {
-        commits.push(CommitInfo {
+    Some(
+        names_for(session, config, &links, commit_time).then(|| CommitInfo {
             id: CommitId([0; 20]),
             is_merge: false,
             author_name: String::new(),
@@ -774,9 +789,8 @@ pub fn with_next_commit(
             order: 0,
             summary,
             links,
-        });
-    }
-    Some(commits)
+        }),
+    )
 }
 
 /// Whether two of the commits hold events for one blocker in the same committer and author
@@ -1716,12 +1730,13 @@ id = "m2"
             )
         };
         let done = next("Two\n\nSession: s\nMilestone-Done: m1\n", "Two", now).expect("knowable");
-        assert_eq!(done.len(), 2);
-        let p = crate::progress::derive(&session, &done, Default::default(), Default::default());
+        assert!(done.is_some());
+        let all = before.commits().iter().chain(&done);
+        let p = crate::progress::derive(&session, all, Default::default(), Default::default());
         assert_eq!(p.milestones_done, 1);
         // Another session's commit leaves this one's as they were.
         let other = next("Two\n\nSession: t\n", "Two", now).expect("knowable");
-        assert_eq!(other.len(), 1);
+        assert!(other.is_none());
         // What only the commit decides.
         for (message, summary, at) in [
             ("Two\n", "Two", now),

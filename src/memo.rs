@@ -127,7 +127,7 @@ impl Memo {
         refs: &[(String, CommitId)],
         walk: &crate::history::Coverage,
         seen: &[CommitId],
-        commits: &[CommitInfo],
+        commits: Vec<CommitInfo>,
     ) -> Memo {
         let mut seen = seen.to_vec();
         seen.sort_unstable();
@@ -138,7 +138,7 @@ impl Memo {
             seen,
             visited: walk.visited,
             notes: walk.notes.clone(),
-            commits: commits.to_vec(),
+            commits,
             carried: None,
         }
     }

@@ -544,9 +544,9 @@ pub fn fraction(sum: f64, milestones: usize) -> f64 {
 }
 
 /// Derives progress from a session's commits in one call.
-pub fn derive(
+pub fn derive<'a>(
     session: &Session,
-    commits: &[CommitInfo],
+    commits: impl IntoIterator<Item = &'a CommitInfo>,
     estimate: Estimate,
     now: DateTime<FixedOffset>,
 ) -> Progress {

@@ -711,7 +711,10 @@ fn post_commit() -> Result<()> {
         match recent {
             Recent::Found(after) => {
                 if after.coverage.truncated_at.is_empty() {
-                    err_line!("{}", progress_line(s, &after.commits, &config, now, &found));
+                    err_line!(
+                        "{}",
+                        progress_line(s, after.commits(), &config, now, &found)
+                    );
                 }
                 kept.extend(after.memo);
             }
@@ -799,9 +802,9 @@ fn events_for<'a>(found: &'a links::Links, s: &Session) -> Vec<&'a links::Event>
 
 /// The post-commit line of a recent session from its `commits`, with the events of the
 /// message (`links`) the commit carries.
-fn progress_line(
+fn progress_line<'a>(
     s: &Session,
-    commits: &[progress::CommitInfo],
+    commits: impl IntoIterator<Item = &'a progress::CommitInfo>,
     config: &Config,
     now: chrono::DateTime<chrono::FixedOffset>,
     links: &links::Links,
@@ -928,9 +931,10 @@ fn progress_ahead(
                     })
                     .flatten();
                 match (&mut lines, commits) {
-                    (Some(lines), Some(commits)) => {
+                    (Some(lines), Some(next)) => {
                         if before.coverage.truncated_at.is_empty() {
-                            lines.push(progress_line(s, &commits, config, now, &found));
+                            let commits = before.commits().iter().chain(&next);
+                            lines.push(progress_line(s, commits, config, now, &found));
                         }
                     }
                     _ => lines = None,

@@ -34,7 +34,7 @@ struct Chain {
 impl Chain {
     fn check(&mut self, repo: &TestRepo, what: &str) {
         let (mine, fresh) = answers(repo, &self.text, self.memo.as_ref());
-        assert_eq!(mine.commits, fresh.commits, "after {what}");
+        assert_eq!(mine.commits(), fresh.commits(), "after {what}");
         assert_eq!(
             mine.coverage.visited, fresh.coverage.visited,
             "after {what}"
@@ -396,6 +396,6 @@ fn a_long_verdict_does_not_outlive_the_history_that_made_it() {
         .found()
         .expect("without the busy branch the session is short again");
     let fresh = ask(&repo, budget, None).found().expect("a fresh walk");
-    assert_eq!(again.commits, fresh.commits);
+    assert_eq!(again.commits(), fresh.commits());
     assert!(!again.stepped);
 }
