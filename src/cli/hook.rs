@@ -219,9 +219,9 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     let file = message_file(args)?;
     // A mark left by an earlier commit must never speak for this one.
     let marker = hooks::checked_marker(file);
-    silence(&marker);
+    let _ = std::fs::remove_file(&marker);
     let ahead = hooks::ahead_file(file);
-    silence(&ahead);
+    let _ = std::fs::remove_file(&ahead);
     let Some(stamped) = stamp(file, args)? else {
         return Ok(());
     };
@@ -256,18 +256,6 @@ fn prepare_commit_msg(args: &[OsString]) -> Result<()> {
     Ok(())
 }
 
-/// Empties a file left for the scripts, which then say nothing of it. Emptied rather than
-/// removed: written again, it takes less of the file system's work than a new file would.
-fn silence(path: &Path) {
-    let emptied = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(path);
-    if emptied.is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound) {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
 /// Leaves for the other scripts, beside the message: git's process id, then `lines` (the mark
 /// of [`hooks::CHECKED_SUFFIX`] has none; the post-commit lines of [`hooks::AHEAD_SUFFIX`]).
 /// Nothing rather than half when it cannot be written: a file not left costs only a start of
@@ -281,7 +269,7 @@ fn leave_for_scripts(path: &Path, git: u32, lines: &[String]) {
     }
     let written = std::fs::File::create(path).and_then(|mut f| f.write_all(text.as_bytes()));
     if written.is_err() {
-        silence(path);
+        let _ = std::fs::remove_file(path);
     }
 }
 

@@ -1500,6 +1500,36 @@ fn commit_msg_is_spared_a_start_when_prepare_commit_msg_checked_the_message() {
     assert!(!mark.exists() && !ahead.exists());
 }
 
+/// The files left for the scripts are removed and written anew by each prepare-commit-msg,
+/// never written through: a link put there must not lead to another file, and a post-commit
+/// script still reading them for the last commit keeps what it opened.
+#[cfg(unix)]
+#[test]
+fn the_files_left_for_the_scripts_are_replaced_not_written_through() {
+    let repo = hooked();
+    let precious = repo.path.join("../precious");
+    std::fs::write(&precious, "precious data\n").expect("file");
+    for suffix in [".git-session-checked", ".git-session-progress"] {
+        let path = repo.path.join(format!(".git/COMMIT_EDITMSG{suffix}"));
+        std::os::unix::fs::symlink(&precious, &path).expect("link");
+    }
+    let out = commit(&repo, &["-m", "Work"]);
+    assert!(
+        text(&out.stderr).contains("search: "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&precious).expect("file"),
+        "precious data\n"
+    );
+    for suffix in [".git-session-checked", ".git-session-progress"] {
+        let path = repo.path.join(format!(".git/COMMIT_EDITMSG{suffix}"));
+        let meta = std::fs::symlink_metadata(&path).expect("left again");
+        assert!(meta.file_type().is_file(), "{suffix}");
+    }
+}
+
 #[test]
 fn prepare_commit_msg_marks_a_checked_message_only_for_the_scripts() {
     let repo = hooked();
@@ -1521,14 +1551,14 @@ fn prepare_commit_msg_marks_a_checked_message_only_for_the_scripts() {
         }
         let out = cmd.output().expect("runs");
         assert!(out.status.success(), "{}", text(&out.stderr));
-        std::fs::read_to_string(&marker).unwrap_or_default()
+        std::fs::read_to_string(&marker).ok()
     };
     // Called by a hook manager, not through the script: no mark, as no script reads it.
-    assert_eq!(prepare("message", false), "");
+    assert_eq!(prepare("message", false), None);
     // Through the script: the process id of git as the script saw it.
-    assert_eq!(prepare("message", true), "4242\n");
-    // A message it does not judge (a merge) empties the mark an earlier commit left.
-    assert_eq!(prepare("merge", true), "");
+    assert_eq!(prepare("message", true).as_deref(), Some("4242\n"));
+    // A message it does not judge (a merge) removes the mark an earlier commit left.
+    assert_eq!(prepare("merge", true), None);
 }
 
 /// The progress line of the commit `out` made, and the one post-commit works out when run by
