@@ -352,13 +352,7 @@ fn encode_body(e: &mut Enc, c: &Cache) {
     e.i64(c.written_at);
     e.ids(&c.tips);
     e.i64(c.newest);
-    match &c.newest_ids {
-        Some(ids) => {
-            e.u64(1);
-            e.ids(ids);
-        }
-        None => e.u64(0),
-    }
+    e.opt_ids(c.newest_ids.as_deref());
     e.i64(c.rank_top);
     e.ids(&c.pending);
     e.u64(c.known.count);
@@ -380,11 +374,7 @@ fn decode_body(d: &mut Dec, body: &Rc<Body>) -> Option<Cache> {
     let written_at = d.i64()?;
     let tips = d.ids()?;
     let newest = d.i64()?;
-    let newest_ids = match d.u64()? {
-        0 => None,
-        1 => Some(d.ids()?),
-        _ => return None,
-    };
+    let newest_ids = d.opt_ids()?;
     let rank_top = d.i64()?;
     let pending = d.ids()?;
     let known = KnownSection {

@@ -195,6 +195,16 @@ impl Enc {
             self.id(id);
         }
     }
+    /// Ids that may be unknown (the commits of a newest second, when too many to list).
+    pub(crate) fn opt_ids(&mut self, ids: Option<&[CommitId]>) {
+        match ids {
+            None => self.u64(0),
+            Some(ids) => {
+                self.u64(1);
+                self.ids(ids);
+            }
+        }
+    }
 }
 
 /// Little-endian decoder; every read is bounds-checked and `None` means damage.
@@ -253,5 +263,12 @@ impl<'a> Dec<'a> {
     }
     pub(crate) fn ids(&mut self) -> Option<Vec<CommitId>> {
         (0..self.count()?).map(|_| self.id()).collect()
+    }
+    pub(crate) fn opt_ids(&mut self) -> Option<Option<Vec<CommitId>>> {
+        match self.u64()? {
+            0 => Some(None),
+            1 => Some(Some(self.ids()?)),
+            _ => None,
+        }
     }
 }

@@ -934,11 +934,8 @@ fn carry(
     let mut newest = Newest::new(carried.newest, carried.newest_ids.clone());
     let mut next = carried.clone();
     for (id, links, at) in line.iter().rev() {
-        // As the cache tells a new commit from one it covers.
-        let listed = |ids: &Vec<CommitId>| ids.contains(id);
-        let new = at.time > newest.time
-            || (at.time == newest.time && newest.ids.as_ref().is_some_and(|ids| !listed(ids)));
-        if !new {
+        let held = covered(carried.newest, carried.newest_ids.as_deref(), at.time, *id);
+        if held != Some(false) {
             return None;
         }
         newest.meet(at.time, *id);
@@ -947,6 +944,21 @@ fn carry(
     next.newest = newest.time;
     next.newest_ids = newest.finish();
     Some(next)
+}
+
+/// Whether a commit of `time` is one that history held when its newest commit was of
+/// `newest`, with the commits of that second listed in `ids` (sorted; `None` when too many):
+/// nothing held was committed later, and every held commit of that second is listed. Commits
+/// made in a burst, or replayed by a rebase, share that second. `None` when only the table of
+/// every held commit can tell.
+fn covered(newest: i64, ids: Option<&[CommitId]>, time: i64, id: CommitId) -> Option<bool> {
+    if time > newest {
+        return Some(false);
+    }
+    match ids {
+        Some(ids) if time == newest => Some(ids.binary_search(&id).is_ok()),
+        _ => None,
+    }
 }
 
 /// Git reads its clock after ours: a second later, perhaps.
@@ -1269,16 +1281,8 @@ fn extend(
             if old_tips.contains(&id) || pending.contains(&id) {
                 return true;
             }
-            // Nothing the cache covers was committed later than its newest commit, and every
-            // covered commit of that second is listed: commits made in a burst, or replayed by
-            // a rebase, share it with the cached tip, and need no look-up in the table.
-            if time > newest {
-                return false;
-            }
-            if time == newest
-                && let Some(ids) = newest_ids
-            {
-                return ids.binary_search(&id).is_ok();
+            if let Some(known) = covered(newest, newest_ids.as_deref(), time, id) {
+                return known;
             }
             let known = table.get_or_insert_with(|| file.and_then(|f| f.load_known(section)));
             // A missing table makes every commit look new; the damage check below catches it.

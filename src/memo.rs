@@ -19,7 +19,7 @@ use crate::session::Session;
 
 const MAGIC: &[u8; 8] = b"GSMEMO\0\0";
 /// Bumped whenever what a walk finds, how it orders it, or the layout changes.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// One session's walk: what it was for, the refs it started from, and what it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,13 +201,7 @@ impl Memo {
                 e.u8(1 | (u8::from(c.by_name) << 1) | (u8::from(c.by_id) << 2));
                 crate::cache::encode_aggregate(e, &c.aggregate);
                 e.i64(c.newest);
-                match &c.newest_ids {
-                    None => e.u8(0),
-                    Some(ids) => {
-                        e.u8(1);
-                        e.ids(ids);
-                    }
-                }
+                e.opt_ids(c.newest_ids.as_deref());
             }
         }
     }
@@ -241,11 +235,7 @@ impl Memo {
                     by_id: flags & 4 != 0,
                     aggregate: crate::cache::decode_aggregate(d)?,
                     newest: d.i64()?,
-                    newest_ids: match d.u8()? {
-                        0 => None,
-                        1 => Some(d.ids()?),
-                        _ => return None,
-                    },
+                    newest_ids: d.opt_ids()?,
                 }),
                 _ => return None,
             },

@@ -677,8 +677,8 @@ fn post_commit() -> Result<()> {
     let now = now()?;
     let events_for = |s: &Session| events_for(&found, s);
     // A recent session's own walk is short, and after the first commit it is the memo of the
-    // last one plus this commit; a long one is answered from the cache, which costs the commits
-    // new since it was written, however old the session.
+    // last one plus this commit; a long one's numbers are the memo's, carried past the commits
+    // since, else the cache's, which cost the commits new since it was written.
     let memo_file = MemoFile::new(&super::state_dir(&repo));
     let memos = if prefs.cache {
         memo_file.load()
