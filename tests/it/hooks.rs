@@ -982,45 +982,7 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
         .expect("id line")
         .trim_end_matches('"')
         .to_string();
-    let want = || {
-        let listed = repo.json(&["list", "--no-cache"]);
-        let entry = crate::harness::listed(&listed, old);
-        let line = format!(
-            "{old}: {}% · {}/{} milestones",
-            (entry["progress"]["fraction"].as_f64().expect("fraction") * 100.0).floor(),
-            entry["progress"]["milestones_done"],
-            entry["progress"]["milestones_total"]
-        );
-        let blockers = entry["open_blockers"].as_u64().expect("open blockers");
-        (line, blockers)
-    };
-    let shows_what_list_shows = |err: &str| {
-        let (want, blockers) = want();
-        assert!(err.contains(&want), "{err}\nwant {want}");
-        let open = match blockers {
-            0 => String::new(),
-            1 => " · 1 open blocker\n".to_string(),
-            n => format!(" · {n} open blockers\n"),
-        };
-        assert_eq!(
-            err.contains(" open blocker"),
-            blockers > 0,
-            "{err}\nwant {blockers} open"
-        );
-        assert!(err.contains(&open), "{err}\nwant {open}");
-    };
     let cache_file = repo.path.join(".git/git-session/cache");
-    let unhooked = |message: &str| {
-        let args = [
-            "-c",
-            "core.hooksPath=/dev/null",
-            "commit",
-            "-q",
-            "--allow-empty",
-        ];
-        let out = repo.git_with(&[&args[..], &["-m", message]].concat(), |_| {});
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    };
     let steps = [
         (msg.clone(), None, "the cache's aggregates"),
         (
@@ -1055,7 +1017,7 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
     for (message, before, via) in steps {
         if let Some(before) = before {
             repo.tick(60);
-            unhooked(&before);
+            commit_unhooked(&repo, &before);
         }
         repo.tick(60);
         let cache_before = std::fs::read(&cache_file).expect("cache");
@@ -1065,7 +1027,7 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
             err.contains("longer than a walk, as the memo says"),
             "{err}"
         );
-        shows_what_list_shows(&err);
+        shows_what_list_shows(&repo, old, &err);
         match via {
             "with its aggregate" => {
                 assert!(
@@ -1090,14 +1052,14 @@ fn post_commit_walks_a_short_session_and_reads_a_long_one_from_the_cache() {
     let out = commit_with(&repo, &["--amend", "-m", &amended], traced);
     let err = text(&out.stderr);
     assert!(!err.contains("with its aggregate"), "{err}");
-    shows_what_list_shows(&err);
+    shows_what_list_shows(&repo, old, &err);
     repo.git(&["reset", "-q", "--hard", "HEAD~2"]);
     let out = commit_with(&repo, &["-m", &msg], traced);
     let err = text(&out.stderr);
     assert!(err.contains("run 'git session list' once"), "{err}");
     repo.run(&["list"]).success();
     let out = commit_with(&repo, &["-m", &msg], traced);
-    shows_what_list_shows(&text(&out.stderr));
+    shows_what_list_shows(&repo, old, &text(&out.stderr));
     let listed = repo.json(&["list"]);
     let entry = crate::harness::listed(&listed, old);
     assert!(
@@ -1122,46 +1084,65 @@ fn a_long_session_after_a_fast_forward_goes_to_the_cache() {
     commit(&repo, &["-m", &msg]);
     repo.git(&["checkout", "-q", "-b", "aside"]);
     repo.tick(600);
-    let aside = format!("Aside\n\nSession: {old}\nEffort: 2h\nMilestone-Done: m2\n");
-    let out = repo.git_with(
-        &[
-            "-c",
-            "core.hooksPath=/dev/null",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            &aside,
-        ],
-        |_| {},
+    commit_unhooked(
+        &repo,
+        &format!("Aside\n\nSession: {old}\nEffort: 2h\nMilestone-Done: m2\n"),
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
     repo.git(&["checkout", "-q", "main"]);
     // post-commit run again, with the branch in history: the cache answers, and the memo
     // carries its aggregate, the aside commit counted.
-    let again = repo.run_with(&["hook", "post-commit"], |c| {
-        c.env("GIT_SESSION_TRACE", "1");
-    });
+    let again = repo.run_with(&["hook", "post-commit"], traced);
     again.success();
     assert!(again.stderr().contains("memo saved"), "{}", again.stderr());
-    let memo = std::fs::read(repo.path.join(".git/git-session/post-commit")).expect("memo");
     repo.git(&["merge", "-q", "--ff-only", "aside"]);
     let out = commit_with(&repo, &["-m", &msg], traced);
     let err = text(&out.stderr);
-    assert!(!memo.is_empty());
     assert!(!err.contains("with its aggregate"), "{err}");
     assert!(err.contains("the cache's aggregates"), "{err}");
+    shows_what_list_shows(&repo, old, &err);
     let (printed, after) = line_and_post_commits(&repo, &out);
     assert_eq!(printed, after);
+}
+
+/// A commit of `message` made without the hooks.
+fn commit_unhooked(repo: &TestRepo, message: &str) {
+    let args = [
+        "-c",
+        "core.hooksPath=/dev/null",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        message,
+    ];
+    let out = repo.git_with(&args, |_| {});
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Asserts that the hooks' output `err` holds the line `list --no-cache` gives for session
+/// `name`: its progress, its milestones and its open blockers.
+fn shows_what_list_shows(repo: &TestRepo, name: &str, err: &str) {
     let listed = repo.json(&["list", "--no-cache"]);
-    let entry = crate::harness::listed(&listed, old);
+    let entry = crate::harness::listed(&listed, name);
     let want = format!(
-        "{old}: {}% · {}/{} milestones",
+        "{name}: {}% · {}/{} milestones",
         (entry["progress"]["fraction"].as_f64().expect("fraction") * 100.0).floor(),
         entry["progress"]["milestones_done"],
         entry["progress"]["milestones_total"]
     );
-    assert!(printed.starts_with(&want), "{printed}\nwant {want}");
+    assert!(err.contains(&want), "{err}\nwant {want}");
+    let blockers = entry["open_blockers"].as_u64().expect("open blockers");
+    let open = match blockers {
+        0 => String::new(),
+        1 => " · 1 open blocker\n".to_string(),
+        n => format!(" · {n} open blockers\n"),
+    };
+    assert_eq!(
+        err.contains(" open blocker"),
+        blockers > 0,
+        "{err}\nwant {blockers} open"
+    );
+    assert!(err.contains(&open), "{err}\nwant {open}");
 }
 
 /// Regression: with the branch's session file broken, prepare-commit-msg silently stopped
@@ -1711,19 +1692,7 @@ fn post_commit_run_again_answers_from_its_memo() {
 #[test]
 fn lines_the_commit_itself_may_change_are_worked_out_after_it() {
     let repo = hooked();
-    let unhooked = |message: &str| {
-        let args = [
-            "-c",
-            "core.hooksPath=/dev/null",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            message,
-        ];
-        let out = repo.git_with(&args, |_| {});
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    };
+    let unhooked = |message: &str| commit_unhooked(&repo, message);
     repo.tick(600);
     unhooked("Start");
     repo.git(&["branch", "elsewhere"]);
